@@ -1,0 +1,138 @@
+"""Asymptotic (high-dimensional) test risk: closed forms, default and published variants.
+
+:func:`asymptotic_risk` dispatches a :class:`~rmtrisk.problem.Problem` to the closed form of its
+regime and returns a :class:`RiskResult` that carries a :class:`~rmtrisk.status.Status`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ..problem import Problem
+from ..status import SolverError, Status
+from .bottleneck import bottleneck_risk
+from .one_layer import direction_factors, optimal_training_snr
+from .paper import paper_bottleneck_risk, paper_skip_risk
+from .skip import skip_fixed_k_risk
+
+__all__ = [
+    "VARIANTS",
+    "RiskResult",
+    "asymptotic_risk",
+    "direction_factors",
+    "optimal_training_snr",
+    "regime",
+]
+
+VARIANTS = ("default", "paper")
+
+
+@dataclass(frozen=True)
+class RiskResult:
+    """Asymptotic risk of one problem.
+
+    Attributes
+    ----------
+    risk, bias, variance : float
+        Test risk and its split (``variance = (eta_tst^2 / d) ||W||_F^2``, ``bias = risk -
+        variance``); ``inf`` at the interpolation threshold, ``nan`` when unsupported.
+    status : Status
+    variant : str
+        ``"default"`` (derivation- and Monte-Carlo-supported) or ``"paper"`` (published).
+    regime : str
+        Which closed form was used.
+    finite_size : bool
+        Whether exact finite-``d`` expectations replaced their limits.
+    message : str
+        Why the status is not SUCCESS (empty otherwise).
+    """
+
+    risk: float
+    bias: float
+    variance: float
+    status: Status
+    variant: str
+    regime: str
+    finite_size: bool = False
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (status by name)."""
+        out = asdict(self)
+        out["status"] = self.status.name
+        return out
+
+
+def regime(problem: Problem) -> str:
+    """Name of the closed form that applies to ``problem`` (``"unsupported"`` if none)."""
+    if problem.c == 1:
+        return "interpolation-threshold"
+    if problem.reg > 0:
+        return "unsupported"
+    if not problem.skip:
+        return "one-layer" if len(problem.kept) >= problem.r else "bottleneck"
+    if problem.c > 1:
+        return "skip-fixed-k"
+    return "unsupported"
+
+
+def _result(bias: float, variance: float, variant: str, name: str, finite_size: bool
+            ) -> RiskResult:
+    risk = bias + variance
+    if math.isinf(risk) and not math.isnan(risk):
+        return RiskResult(math.inf, bias, variance, Status.AT_INTERPOLATION_THRESHOLD, variant,
+                          name, finite_size, "finite-size expectation is infinite (d - N small)")
+    if not math.isfinite(risk):
+        return RiskResult(risk, bias, variance, Status.NON_FINITE, variant, name, finite_size,
+                          "non-finite risk")
+    return RiskResult(risk, bias, variance, Status.SUCCESS, variant, name, finite_size)
+
+
+def asymptotic_risk(problem: Problem, variant: str = "default", *, finite_size: bool = False,
+                    throw: bool = True) -> RiskResult:
+    """High-dimensional limit of the test risk of the problem's critical point.
+
+    Parameters
+    ----------
+    problem : Problem
+    variant : {"default", "paper"}
+        ``"default"``: the formulas that derivation and Monte Carlo support; ``"paper"``: the
+        published formulas of arXiv:2505.24668 exactly as transcribed in MODEL.md §4 (c > 1).
+    finite_size : bool
+        Replace limiting resolvent moments by exact finite-``d`` Gaussian expectations where
+        they are known (default variant only).
+    throw : bool
+        Raise :class:`~rmtrisk.status.SolverError` when the status is not SUCCESS; with
+        ``False`` the status is returned in the result.
+
+    Returns
+    -------
+    RiskResult
+    """
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    if finite_size and variant == "paper":
+        raise ValueError("finite_size applies to variant='default' only")
+    name = regime(problem)
+    if name == "interpolation-threshold":
+        out = RiskResult(math.inf, math.inf, math.inf, Status.AT_INTERPOLATION_THRESHOLD,
+                         variant, name, finite_size, "c = 1: the minimum-norm risk diverges")
+    elif variant == "paper" and problem.c < 1:
+        out = RiskResult(math.nan, math.nan, math.nan, Status.UNSUPPORTED, variant, name,
+                         finite_size, "the paper's formulas cover c > 1 only")
+    elif name == "unsupported":
+        why = "lambda > 0" if problem.reg > 0 else "skip connection with c < 1"
+        out = RiskResult(math.nan, math.nan, math.nan, Status.UNSUPPORTED, variant, name,
+                         finite_size, f"no closed form implemented yet for {why}")
+    elif variant == "paper":
+        parts = paper_skip_risk(problem) if problem.skip else paper_bottleneck_risk(problem)
+        out = _result(*parts, variant, name, finite_size)
+    elif problem.skip:
+        out = _result(*skip_fixed_k_risk(problem, finite_size), variant, name, finite_size)
+    else:
+        out = _result(*bottleneck_risk(problem, finite_size), variant, name, finite_size)
+    if throw and out.status is not Status.SUCCESS:
+        raise SolverError(out.status, out.message)
+    return out

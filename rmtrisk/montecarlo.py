@@ -1,0 +1,259 @@
+"""Monte Carlo verifier: sample, train the closed-form critical point, measure the test risk.
+
+Each replicate draws ``U, V`` (Haar) and the training noise ``A``, trains the critical point of
+the problem (the global minimizer by default) and returns its test risk *exactly in
+expectation over the test noise* (MODEL.md §3):
+
+* no skip: ``R = sum_i l_i ||(I - W) u_i||^2 + (eta_tst^2 / d) ||W||_F^2``
+* skip:    ``R = sum_i l_i ||W u_i||^2 + (eta_tst^2 / d) ||I + W||_F^2``
+
+with the paper's split ``variance = (eta_tst^2 / d) ||W||_F^2`` and ``bias = R - variance``.
+
+Seeds: one root ``seed``; replicate ``j`` uses the ``j``-th child of ``SeedSequence(seed)``,
+so results do not depend on how replicates are spread over workers.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .problem import Problem
+from .sampling import training_sample
+from .training import RiskStatistics, risk_statistics
+
+__all__ = [
+    "MonteCarloResult",
+    "monte_carlo_risk",
+    "replicate_risk",
+    "split_risk",
+]
+
+_Z95 = 1.959963984540054
+
+
+def split_risk(stats: RiskStatistics, problem: Problem) -> tuple[float, float, float]:
+    """``(risk, bias, variance)`` of a trained weight from its :class:`RiskStatistics`."""
+    signal = float(np.dot(problem.test_energy_array, np.diag(stats.test_gram)))
+    variance = problem.eta2_test * stats.frob2 / problem.d
+    if problem.skip:
+        identity = problem.eta2_test * (problem.d + 2.0 * stats.trace) / problem.d
+        risk = signal + identity + variance
+    else:
+        risk = signal + variance
+    return risk, risk - variance, variance
+
+
+def replicate_risk(problem: Problem, seed: np.random.SeedSequence | int) -> np.ndarray:
+    """Risk, bias and variance of one replicate, as a length-3 array.
+
+    Parameters
+    ----------
+    problem : Problem
+    seed : SeedSequence or int
+        The replicate's own seed.
+    """
+    rng = np.random.default_rng(seed)
+    Y, U, V = training_sample(problem, rng)
+    stats = risk_statistics(Y, U, problem.sv_array, V, k=problem.k, skip=problem.skip,
+                            reg=problem.reg, critical_set=problem.critical_set)
+    return np.array(split_risk(stats, problem))
+
+
+def _run_batch(problem: Problem, seeds: Sequence[np.random.SeedSequence],
+               blas_threads: int | None) -> np.ndarray:
+    if blas_threads is None:
+        return np.array([replicate_risk(problem, s) for s in seeds])
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=blas_threads, user_api="blas"):
+        return np.array([replicate_risk(problem, s) for s in seeds])
+
+
+@dataclass(frozen=True)
+class MonteCarloResult:
+    """Monte Carlo estimate of the test risk of one problem.
+
+    Attributes
+    ----------
+    problem : Problem
+    reps : int
+        Number of replicates.
+    seed : int
+        Root seed.
+    samples : ndarray, shape (reps, 3)
+        Per-replicate ``(risk, bias, variance)`` (reloadable: everything else derives from it).
+    """
+
+    problem: Problem
+    reps: int
+    seed: int
+    samples: np.ndarray
+
+    def _mean(self, col: int) -> float:
+        return float(np.mean(self.samples[:, col]))
+
+    def _sem(self, col: int) -> float:
+        if self.reps < 2:
+            return float("nan")
+        return float(np.std(self.samples[:, col], ddof=1) / np.sqrt(self.reps))
+
+    @property
+    def risk(self) -> float:
+        """Mean test risk over replicates."""
+        return self._mean(0)
+
+    @property
+    def bias(self) -> float:
+        """Mean bias (risk minus variance)."""
+        return self._mean(1)
+
+    @property
+    def variance(self) -> float:
+        """Mean variance ``(eta_tst^2 / d) ||W||_F^2``."""
+        return self._mean(2)
+
+    @property
+    def stderr(self) -> float:
+        """Standard error of :attr:`risk` (nan for a single replicate)."""
+        return self._sem(0)
+
+    @property
+    def bias_stderr(self) -> float:
+        """Standard error of :attr:`bias`."""
+        return self._sem(1)
+
+    @property
+    def variance_stderr(self) -> float:
+        """Standard error of :attr:`variance`."""
+        return self._sem(2)
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        """Normal-approximation 95 % confidence interval of the risk."""
+        return (self.risk - _Z95 * self.stderr, self.risk + _Z95 * self.stderr)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary plus the per-replicate samples (reload with :meth:`from_dict`)."""
+        return {
+            "risk": self.risk,
+            "bias": self.bias,
+            "variance": self.variance,
+            "stderr": self.stderr,
+            "bias_stderr": self.bias_stderr,
+            "variance_stderr": self.variance_stderr,
+            "ci95": list(self.ci),
+            "reps": self.reps,
+            "seed": self.seed,
+            "problem": self.problem.to_dict(),
+            "samples": self.samples.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MonteCarloResult:
+        """Rebuild a result saved with :meth:`to_dict`."""
+        samples = np.asarray(data["samples"], dtype=float).reshape(-1, 3)
+        return cls(Problem.from_dict(data["problem"]), int(data["reps"]), int(data["seed"]),
+                   samples)
+
+
+def _limit_blas_in_worker(threads: int) -> None:  # pragma: no cover - runs in workers
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=threads, user_api="blas")
+
+
+def monte_carlo_risk(
+    problem: Problem,
+    reps: int = 100,
+    seed: int = 0,
+    *,
+    workers: int = 1,
+    executor: Executor | None = None,
+    blas_threads: int | None = None,
+    batch_size: int | None = None,
+    progress: bool | Callable[[int], None] = False,
+) -> MonteCarloResult:
+    """Monte Carlo estimate of the test risk of ``problem``.
+
+    Parameters
+    ----------
+    problem : Problem
+    reps : int
+        Number of independent replicates (>= 1).
+    seed : int
+        Root seed (>= 0); replicate ``j`` uses child ``j`` of ``SeedSequence(seed)``.
+    workers : int
+        Number of local worker processes when no ``executor`` is given (1 = serial).
+    executor : concurrent.futures.Executor, optional
+        Any executor (e.g. a dask ``distributed.Client.get_executor()``); replicates are sent in
+        batches. Overrides ``workers``.
+    blas_threads : int, optional
+        BLAS threads per worker. Default: 1 with several workers or an executor, unchanged
+        when serial.
+    batch_size : int, optional
+        Replicates per task; default spreads the work in about four tasks per worker.
+    progress : bool or callable
+        ``True`` shows a tqdm progress bar; a callable is called with the number of
+        replicates finished after each batch.
+
+    Returns
+    -------
+    MonteCarloResult
+    """
+    if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 1:
+        raise ValueError(f"reps must be an integer >= 1, got {reps!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    seeds = np.random.SeedSequence(int(seed)).spawn(int(reps))
+    parallel = executor is not None or workers > 1
+    if blas_threads is None and parallel:
+        blas_threads = 1
+    n_tasks = 4 * (workers if executor is None else max(workers, os.cpu_count() or 1))
+    size = batch_size or max(1, -(-reps // n_tasks))
+    batches = [(i, seeds[i:i + size]) for i in range(0, reps, size)]
+
+    bar = None
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=reps, desc="replicates", unit="rep")
+
+    def report(n: int) -> None:
+        if bar is not None:
+            bar.update(n)
+        elif callable(progress):
+            progress(n)
+
+    samples = np.empty((reps, 3))
+    own_pool = None
+    try:
+        if not parallel:
+            for start, chunk in batches:
+                samples[start:start + len(chunk)] = _run_batch(problem, chunk, blas_threads)
+                report(len(chunk))
+        else:
+            if executor is None:
+                own_pool = ProcessPoolExecutor(max_workers=workers,
+                                               initializer=_limit_blas_in_worker,
+                                               initargs=(blas_threads,))
+                executor = own_pool
+            futures = {executor.submit(_run_batch, problem, chunk, blas_threads): (start, chunk)
+                       for start, chunk in batches}
+
+            for fut in as_completed(futures):
+                start, chunk = futures[fut]
+                samples[start:start + len(chunk)] = fut.result()
+                report(len(chunk))
+    finally:
+        if own_pool is not None:
+            own_pool.shutdown()
+        if bar is not None:
+            bar.close()
+    return MonteCarloResult(problem, int(reps), int(seed), samples)

@@ -1,0 +1,103 @@
+"""Per-direction risk factors of the minimum-norm denoiser ``W = X Y^+`` (lambda = 0).
+
+For one signal direction ``(u, v, sigma)`` with SNR ``t = sigma^2 / eta_trn^2`` the Woodbury
+route of MODEL.md §7 gives, at leading order,
+
+* c > 1:  ``u^T W u -> Q t / (1 + Q t)`` and ``sigma^2 v^T (Y^T Y)^{-1} v -> q t / (1 + Q t)``,
+  with ``q = lim eta^2 (1/N) tr (A^T A)^{-1} = c / (c - 1)`` and ``Q = (1 - N/d) q = 1``;
+* c < 1:  ``u^T W u -> P t / (1 + P t)`` and ``||W||_F^2 -> (a q / t + (1 - a)^2 q_2) /
+  (P + 1/t)^2``, with ``a = d/N = c``, ``q = eta^2 (1/d) tr (A A^T)^{-1} -> c / (1 - c)``,
+  ``q_2 = eta^4 (1/d) tr (A A^T)^{-2} -> c^2 / (1 - c)^3`` and ``P = (1 - a) q = c``.
+
+Per direction the bias factor is ``(1 - u^T W u)^2`` and the variance factor ``||W||_F^2`` of the
+rank-one part, so ``R = sum_i l_i b_i + (eta_tst^2 / d) sum_i v_i`` (Sonthalia & Nadakuditi;
+MODEL.md §5). The *finite-size* variant replaces the limits of ``q`` and ``q_2`` by the exact
+Gaussian expectations ``E tr (A^T A)^{-1} = d^2 N / (eta^2 d (d - N - 1))`` and the
+inverse-Wishart moments ``E W^{-1} = I / (n - p - 1)``,
+``E W^{-2} = (n - 1) I / ((n - p)(n - p - 1)(n - p - 3))``, keeping ``a = N/d`` (resp. ``d/N``)
+exact. That is the dominant finite-size correction near ``c = 1``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["direction_factors", "optimal_training_snr"]
+
+
+def _resolvent_moments(d: int, n: int, finite_size: bool) -> tuple[float, float, float]:
+    """``(a, q, q2)`` for the side of ``c = d/n`` in use (see the module docstring).
+
+    ``q2`` is only used for ``c < 1``; infinite values mark an infinite expectation.
+    """
+    c = d / n
+    if c > 1:
+        a = n / d
+        q = d / (d - n - 1) if finite_size else c / (c - 1)
+        if finite_size and d - n - 1 <= 0:
+            q = np.inf
+        return a, q, np.nan
+    a = d / n
+    if finite_size:
+        q = d / (n - d - 1) if n - d - 1 > 0 else np.inf
+        q2 = (d**2 * (n - 1) / ((n - d) * (n - d - 1) * (n - d - 3))
+              if n - d - 3 > 0 else np.inf)
+    else:
+        q, q2 = c / (1 - c), c**2 / (1 - c) ** 3
+    return a, q, q2
+
+
+def direction_factors(t: np.ndarray, d: int, n: int, finite_size: bool = False
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Bias and variance factors ``(b_i, v_i)`` of the minimum-norm denoiser, per direction.
+
+    Parameters
+    ----------
+    t : ndarray
+        Training SNRs ``sigma_i^2 / eta_trn^2`` (> 0).
+    d, n : int
+        Dimension and sample size (``c = d / n != 1``).
+    finite_size : bool
+        Use exact Gaussian finite-``d`` expectations of the resolvent moments.
+
+    Returns
+    -------
+    b, v : ndarray
+        ``R = sum_i l_i b_i + (eta_tst^2 / d) sum_i v_i`` for the directions kept.
+    """
+    t = np.asarray(t, dtype=float)
+    a, q, q2 = _resolvent_moments(d, n, finite_size)
+    shrink = (1 - a) * q  # Q for c > 1, P for c < 1 (both -> 1 resp. c in the limit)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        b = 1.0 / (1.0 + shrink * t) ** 2
+        if d > n:
+            v = q * t / (1.0 + shrink * t)
+        else:
+            v = (a * q / t + (1 - a) ** 2 * q2) / (shrink + 1.0 / t) ** 2
+    if not np.isfinite(q):
+        b = np.zeros_like(t)
+        v = np.full_like(t, np.inf)
+    return b, v
+
+
+def optimal_training_snr(c: float, kappa: float) -> float:
+    """Risk-minimizing training SNR ``theta*`` of the rank-one one-layer denoiser.
+
+    Minimizes ``kappa B(theta) + V(theta)`` with ``kappa = sigma_tst^2 d / N_t`` (MODEL.md §5):
+    ``theta* = 2 kappa (c - 1)/c - 1`` for ``c > 1`` and
+    ``theta* = (2 kappa (1 - c)/c - 1)/(2 - c)`` for ``c < 1``, clipped at 0.
+
+    Parameters
+    ----------
+    c : float
+        Aspect ratio, ``c > 0`` and ``c != 1``.
+    kappa : float
+        Test-signal strength ``sigma_tst^2 d / N_t >= 0``.
+    """
+    c, kappa = float(c), float(kappa)
+    if not np.isfinite(c) or c <= 0 or c == 1:
+        raise ValueError(f"c must be > 0 and != 1, got {c}")
+    if not np.isfinite(kappa) or kappa < 0:
+        raise ValueError(f"kappa must be >= 0, got {kappa}")
+    theta = 2 * kappa * (c - 1) / c - 1 if c > 1 else (2 * kappa * (1 - c) / c - 1) / (2 - c)
+    return max(theta, 0.0)
