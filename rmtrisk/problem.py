@@ -15,8 +15,9 @@ Conventions (``shared/spec/MODEL.md`` §1–§3):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

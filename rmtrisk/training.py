@@ -30,7 +30,8 @@ so ``k`` larger than the rank gives the full (ridge / minimum-norm) solution.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg as sla
@@ -152,9 +153,10 @@ def factorize(W: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     Requires ``rank(W) <= k``; unused rows of ``W1`` (columns of ``W2``) are zero.
     """
     E, s, Ft = np.linalg.svd(W)
-    if s.size > k and s[k] > W.shape[0] * _EPS * max(s[0], 1.0):
+    tol = W.shape[0] * _EPS * max(s[0], 1.0)
+    if s.size > k and s[k] > tol:
         raise ValueError(f"W has rank > k={k}")
-    root = np.sqrt(s[:k])
+    root = np.sqrt(np.where(s[:k] > tol, s[:k], 0.0))
     return root[:, None] * Ft[:k], E[:, :k] * root
 
 

@@ -33,9 +33,10 @@ def _resolvent_moments(d: int, n: int, finite_size: bool) -> tuple[float, float,
     c = d / n
     if c > 1:
         a = n / d
-        q = d / (d - n - 1) if finite_size else c / (c - 1)
-        if finite_size and d - n - 1 <= 0:
-            q = np.inf
+        if finite_size:
+            q = d / (d - n - 1) if d - n - 1 > 0 else np.inf
+        else:
+            q = c / (c - 1)
         return a, q, np.nan
     a = d / n
     if finite_size:

@@ -1,0 +1,264 @@
+"""The ``rmtrisk`` command line: parsing and printing only; the math lives in the package."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from .montecarlo import monte_carlo_risk
+from .problem import Problem
+from .report.tables import FORMATS, format_table
+from .status import SolverError
+from .theory import VARIANTS, asymptotic_risk
+from .theory.optimal import optimal_bottleneck
+
+CONVENTIONS = """\
+conventions (MODEL.md):
+  data      X = U diag(sv) V^T (d x N, rank r, U and V Haar), c = d / N (c > 1: N < d)
+  noise     A with i.i.d. N(0, eta2_train / d) entries; Y = X + A (each column ~ eta^2)
+  model     f(y) = W y (no skip) or (I + W) y (skip), W = W2 W1 of rank <= k,
+            trained on 1/2 ||T - W Y||^2 + reg/2 ||W||^2 (T = X, or -A with skip);
+            the global minimizer keeps the top-k singular triplets (minimum-norm if reg = 0)
+  risk      exact in expectation over test noise N(0, eta2_test / d): sum_i l_i ||(I-W) u_i||^2
+            + eta2_test/d ||W||^2 (no skip), sum_i l_i ||W u_i||^2 + eta2_test/d ||I+W||^2
+            (skip); variance = eta2_test/d ||W||_F^2, bias = risk - variance
+  scalings  spiked: --sv of order 1; per-sample: --energy e_i (sv_i^2 = N e_i)
+  default   with no problem option: d=400, N=200, rank-10 geometric energies summing to
+            0.4096, eta2_train = eta2_test = 0.3, k = 5 (the paper's setting, small)
+"""
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(x) for x in text.replace(" ", "").split(",") if x]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}")\
+            from None
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.replace(" ", "").split(",") if x]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")\
+            from None
+
+
+def _add_problem_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("problem (unset fields come from the built-in default example)")
+    g.add_argument("--d", type=int, help="ambient dimension d")
+    size = g.add_mutually_exclusive_group()
+    size.add_argument("--n", type=int, help="training samples N")
+    size.add_argument("--c", type=float, help="aspect ratio c = d/N (sets N = round(d/c))")
+    spec = g.add_mutually_exclusive_group()
+    spec.add_argument("--sv", type=_floats, help="singular values of X, e.g. 1.2,0.8")
+    spec.add_argument("--energy", type=_floats, help="per-sample energies e_i (sv^2 = N e)")
+    g.add_argument("--test-energy", type=_floats,
+                   help="per-direction test energies l_i (default: sv^2 / N)")
+    g.add_argument("--eta2-train", type=float, help="training noise eta_trn^2 > 0")
+    g.add_argument("--eta2-test", type=float, help="test noise eta_tst^2 >= 0")
+    width = g.add_mutually_exclusive_group()
+    width.add_argument("--k", type=int, help="bottleneck width k in [1, d]")
+    width.add_argument("--kappa", type=float, help="bottleneck ratio k/d in (0, 1]")
+    g.add_argument("--skip", action="store_true", help="skip connection f(y) = (I + W) y")
+    g.add_argument("--reg", type=float, help="product regularization lambda >= 0")
+    g.add_argument("--critical-set", type=_ints,
+                   help="1-based ranks of the kept singular triplets (default: top k)")
+
+
+def problem_from_args(args: argparse.Namespace) -> Problem:
+    """The problem described by the command-line options (default example for unset ones)."""
+    changes: dict[str, Any] = {}
+    for name in ("d", "n", "c", "sv", "energy", "test_energy", "eta2_train", "eta2_test", "k",
+                 "kappa", "reg", "critical_set"):
+        value = getattr(args, name, None)
+        if value is not None:
+            changes[name] = value
+    if getattr(args, "skip", False):
+        changes["skip"] = True
+    base = Problem.default()
+    if "d" in changes and not ({"n", "c"} & changes.keys()):
+        changes["c"] = base.c  # keep the default aspect ratio when only d is changed
+    return base.replace(**changes)
+
+
+def _print(obj: Any, as_json: bool, text: str) -> None:
+    print(json.dumps(obj, indent=2) if as_json else text)
+
+
+def _cmd_mc(args: argparse.Namespace) -> int:
+    problem = problem_from_args(args)
+    t0 = time.perf_counter()
+    mc = monte_carlo_risk(problem, reps=args.reps, seed=args.seed, workers=args.workers,
+                          progress=not args.json and args.reps >= 20)
+    elapsed = time.perf_counter() - t0
+    if args.json:
+        out = mc.to_dict()
+        if not args.samples:
+            out.pop("samples")
+        _print(out, True, "")
+        return 0
+    rows = [{"quantity": name, "mean": getattr(mc, name), "stderr": se}
+            for name, se in (("risk", mc.stderr), ("bias", mc.bias_stderr),
+                             ("variance", mc.variance_stderr))]
+    print(_describe(problem))
+    print(format_table(rows, fmt=args.format))
+    lo, hi = mc.ci
+    print(f"95% CI of the risk: [{lo:.6g}, {hi:.6g}]  ({mc.reps} replicates, seed {mc.seed}, "
+          f"{elapsed:.2f} s)")
+    return 0
+
+
+def _describe(p: Problem) -> str:
+    arch = "skip" if p.skip else "no skip"
+    return (f"d={p.d} N={p.n} c={p.c:.4g} r={p.r} k={p.k} {arch} reg={p.reg:g} "
+            f"eta2_train={p.eta2_train:g} eta2_test={p.eta2_test:g}")
+
+
+def _cmd_risk(args: argparse.Namespace) -> int:
+    problem = problem_from_args(args)
+    res = asymptotic_risk(problem, args.variant, finite_size=args.finite_size, throw=False)
+    if args.json:
+        out = res.to_dict()
+        out["problem"] = problem.to_dict()
+        _print(out, True, "")
+        return 0 if res.status.ok else 1
+    print(_describe(problem))
+    rows = [{"risk": res.risk, "bias": res.bias, "variance": res.variance,
+             "status": res.status.name, "regime": res.regime, "variant": res.variant}]
+    print(format_table(rows, fmt=args.format))
+    if res.message:
+        print(f"note: {res.message}")
+    return 0 if res.status.ok else 1
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    base = problem_from_args(args)
+    rows = []
+    for skip in (False, True):
+        p = base.replace(skip=skip)
+        mc = monte_carlo_risk(p, reps=args.reps, seed=args.seed)
+        th = asymptotic_risk(p, throw=False)
+        pa = asymptotic_risk(p, variant="paper", throw=False)
+        rows.append({"model": "skip" if skip else "bottleneck", "theory": th.risk,
+                     "paper": pa.risk, "monte_carlo": mc.risk, "stderr": mc.stderr,
+                     "z": (mc.risk - th.risk) / mc.stderr, "mc_bias": mc.bias,
+                     "mc_variance": mc.variance})
+    print(_describe(base))
+    print(format_table(rows, fmt=args.format))
+    if not base.skip:
+        best = optimal_bottleneck(base.replace(skip=False))
+        print(f"optimal bottleneck without skip: k* = {best.k} (risk {best.risk:.6g})")
+    print("theory = asymptotic risk (rmtrisk risk), paper = published formula, z = (MC - theory)"
+          " / stderr")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .store import ResultStore
+    from .verification import C_GRID, verification_grid, verify_cell
+
+    store = ResultStore(args.out) if args.out else None
+    c_values = tuple(args.c_values) if args.c_values else C_GRID
+    cells = [cell for d in args.d for cell in verification_grid(d, c_values)]
+    rows = []
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover
+        def tqdm(x, **_):
+            return x
+    for cell in tqdm(cells, desc="cells", disable=args.format == "json"):
+        if store is not None and cell.key in store:
+            rows.append(store.get(cell.key))
+            continue
+        row = verify_cell(cell, reps=args.reps, seed=args.seed, workers=args.workers)
+        if store is not None:
+            store.append(row)
+        rows.append(row)
+    cols = ["key", "theory", "finite_size", "paper", "mc", "stderr", "rel_err", "z", "ok",
+            "paper_ok"]
+    print(format_table(rows, cols, fmt=args.format))
+    failed = [r["key"] for r in rows if r["ok"] is False]
+    if args.format != "json":
+        print(f"{len(rows) - len(failed)}/{len(rows)} cells within max(3 stderr, 1 %)")
+        paper_fail = [r["key"] for r in rows if r["paper_ok"] is False]
+        print(f"paper variant fails in {len(paper_fail)} cells")
+    return 1 if failed and args.strict else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``rmtrisk`` command."""
+    parser = argparse.ArgumentParser(
+        prog="rmtrisk",
+        description="Exact high-dimensional test risk of linear denoising autoencoders "
+                    "(bottleneck k, optional skip connection), checked by Monte Carlo.",
+        epilog=CONVENTIONS, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_, epilog=CONVENTIONS,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        return p
+
+    demo = add("demo", "theory against Monte Carlo on the default example (the main job)")
+    _add_problem_options(demo)
+    demo.add_argument("--reps", type=int, default=40, help="replicates (default 40)")
+    demo.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    demo.add_argument("--format", choices=FORMATS, default="text")
+    demo.set_defaults(func=_cmd_demo)
+
+    mc = add("mc", "Monte Carlo estimate of the test risk (risk, bias, variance, stderr)")
+    _add_problem_options(mc)
+    mc.add_argument("--reps", type=int, default=100, help="replicates (default 100)")
+    mc.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    mc.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    mc.add_argument("--json", action="store_true", help="print JSON (risk, bias, variance, "
+                                                        "stderr, ci95, problem)")
+    mc.add_argument("--samples", action="store_true", help="with --json, include replicates")
+    mc.add_argument("--format", choices=FORMATS, default="text")
+    mc.set_defaults(func=_cmd_mc)
+
+    risk = add("risk", "asymptotic (closed-form) test risk")
+    _add_problem_options(risk)
+    risk.add_argument("--variant", choices=VARIANTS, default="default",
+                      help="default: derivation/Monte Carlo supported; paper: as published")
+    risk.add_argument("--finite-size", action="store_true",
+                      help="exact finite-d Gaussian expectations in place of their limits")
+    risk.add_argument("--json", action="store_true",
+                      help="print JSON (risk, bias, variance, status, problem)")
+    risk.add_argument("--format", choices=FORMATS, default="text")
+    risk.set_defaults(func=_cmd_risk)
+
+    ver = add("verify", "theory against Monte Carlo over the verification grid (resumable)")
+    ver.add_argument("--d", type=int, nargs="+", default=[500], help="dimensions (default 500)")
+    ver.add_argument("--c-values", type=float, nargs="+", help="aspect ratios (default grid)")
+    ver.add_argument("--reps", type=int, default=20, help="replicates per cell (default 20)")
+    ver.add_argument("--seed", type=int, default=0)
+    ver.add_argument("--workers", type=int, default=1)
+    ver.add_argument("--out", help="JSON-lines file: finished cells are kept, reruns resume")
+    ver.add_argument("--strict", action="store_true", help="exit 1 if any cell fails")
+    ver.add_argument("--format", choices=FORMATS, default="text")
+    ver.set_defaults(func=_cmd_verify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rmtrisk`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args)
+    except (ValueError, SolverError) as exc:
+        print(f"rmtrisk {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

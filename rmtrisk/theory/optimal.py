@@ -1,0 +1,71 @@
+"""Optimal bottleneck width and optimal training noise, from the closed forms."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+from ..problem import Problem
+
+__all__ = ["OptimalBottleneck", "OptimalNoise", "optimal_bottleneck", "optimal_training_noise"]
+
+
+class OptimalBottleneck(NamedTuple):
+    """``k*`` (smallest minimizer), its risk and the risk for every ``k = 1..len(risks)``."""
+
+    k: int
+    risk: float
+    risks: np.ndarray
+
+
+class OptimalNoise(NamedTuple):
+    """Risk-minimizing training-noise level ``eta2_train`` and the risk it achieves."""
+
+    eta2_train: float
+    risk: float
+
+
+def optimal_bottleneck(problem: Problem, variant: str = "default",
+                       finite_size: bool = False) -> OptimalBottleneck:
+    """Bottleneck width ``k*`` minimizing the risk of the no-skip global minimizer.
+
+    Without skip the global minimizer keeps the top-``k`` directions; direction ``i`` lowers
+    the risk iff ``l_i (1 - b_i) > eta_tst^2 v_i / d`` (bias gained against variance paid),
+    so ``k*`` trades bias for variance. Widths ``k > r`` equal ``k = r``.
+    """
+    from . import asymptotic_risk  # local: the package imports this module
+
+    if problem.skip:
+        raise ValueError("optimal_bottleneck applies to the model without skip (skip=False)")
+    if problem.critical_set is not None:
+        problem = problem.replace(critical_set=None)
+    risks = np.array([
+        asymptotic_risk(problem.replace(k=k), variant, finite_size=finite_size).risk
+        for k in range(1, problem.r + 1)
+    ])
+    best = int(np.argmin(risks))
+    return OptimalBottleneck(best + 1, float(risks[best]), risks)
+
+
+def optimal_training_noise(problem: Problem, bounds: tuple[float, float] = (1e-6, 1e6),
+                           finite_size: bool = False) -> OptimalNoise:
+    """Training-noise level ``eta2_train`` minimizing the default asymptotic risk.
+
+    A bounded scalar minimization over ``log(eta2_train)``; for a rank-one one-layer problem
+    it reproduces :func:`~rmtrisk.theory.one_layer.optimal_training_snr`.
+    """
+    from . import asymptotic_risk
+
+    lo, hi = bounds
+    if not 0 < lo < hi:
+        raise ValueError(f"bounds must satisfy 0 < low < high, got {bounds}")
+
+    def risk(log_eta2: float) -> float:
+        p = problem.replace(eta2_train=float(np.exp(log_eta2)))
+        return asymptotic_risk(p, finite_size=finite_size).risk
+
+    res = minimize_scalar(risk, bounds=(np.log(lo), np.log(hi)), method="bounded",
+                          options={"xatol": 1e-10})
+    return OptimalNoise(float(np.exp(res.x)), float(res.fun))

@@ -1,0 +1,78 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rmtrisk.cli import main
+
+
+def run(argv, capsys):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_explains_conventions(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--help"])
+    assert stop.value.code == 0
+    out = capsys.readouterr().out
+    assert "c = d / N" in out and "eta2_train / d" in out
+    for sub in ("mc", "risk", "demo", "verify"):
+        with pytest.raises(SystemExit):
+            main([sub, "--help"])
+        assert "--" in capsys.readouterr().out
+
+
+def test_mc_json_has_the_documented_keys(capsys):
+    code, out, _ = run(["mc", "--d", "60", "--n", "30", "--sv", "1.2,0.8", "--test-energy",
+                        "0.01,0.02", "--eta2-train", "0.3", "--eta2-test", "0.3", "--k", "1",
+                        "--reps", "5", "--seed", "2", "--json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    for key in ("risk", "bias", "variance", "stderr", "problem"):
+        assert key in data
+    assert data["problem"]["d"] == 60 and data["problem"]["test_energy"] == [0.01, 0.02]
+    assert data["risk"] == pytest.approx(data["bias"] + data["variance"])
+
+
+def test_risk_json_and_text(capsys):
+    code, out, _ = run(["risk", "--c", "2", "--skip", "--json"], capsys)
+    data = json.loads(out)
+    assert code == 0 and data["status"] == "SUCCESS"
+    for key in ("risk", "bias", "variance", "status", "problem"):
+        assert key in data
+    code, out, _ = run(["risk", "--c", "0.5", "--skip"], capsys)
+    assert code == 1 and "UNSUPPORTED" in out
+    code, out, _ = run(["risk", "--variant", "paper", "--format", "markdown"], capsys)
+    assert code == 0 and "| risk" in out
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["risk", "--k", "0"], "k must be an integer in [1, d=400]"),
+    (["risk", "--c", "-1"], "c must be > 0"),
+    (["risk", "--eta2-train", "-0.1"], "eta2_train must be > 0"),
+    (["mc", "--reps", "0"], "reps must be an integer >= 1"),
+])
+def test_bad_input_is_a_clear_error(capsys, argv, words):
+    code, _, err = run(argv, capsys)
+    assert code == 2 and words in err
+
+
+def test_demo_and_verify_run_small(capsys, tmp_path):
+    code, out, _ = run(["demo", "--d", "100", "--reps", "4"], capsys)
+    assert code == 0 and "bottleneck" in out and "skip" in out
+    store = tmp_path / "v.jsonl"
+    argv = ["verify", "--d", "60", "--c-values", "2", "--reps", "3", "--out", str(store)]
+    code, out, _ = run(argv, capsys)
+    assert code == 0 and "cells within" in out
+    first = store.read_text()
+    code, out2, _ = run(argv, capsys)  # resumes: nothing recomputed, nothing appended
+    assert store.read_text() == first and out2 == out
+
+
+def test_python_dash_m_entry_point():
+    res = subprocess.run([sys.executable, "-m", "rmtrisk", "risk", "--json"],
+                         capture_output=True, text=True, check=True)
+    assert json.loads(res.stdout)["status"] == "SUCCESS"

@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+
+from rmtrisk import Problem
+from rmtrisk.dynamics import gradient_flow
+from rmtrisk.training import critical_point, dae_loss, factorize
+
+
+def setup(draw, d, n, skip, reg, seed=0):
+    p = Problem(d=d, n=n, sv=[2.0, 1.2, 0.7], eta2_train=0.5, eta2_test=1.0, k=2, skip=skip,
+                reg=reg)
+    Y, U, V, X, A = draw(p, seed)
+    return Y, (-A if skip else X)
+
+
+@pytest.mark.parametrize("d, n", [(8, 5), (6, 11)])
+@pytest.mark.parametrize("skip", [False, True])
+@pytest.mark.parametrize("reg", [0.0, 0.2])
+def test_gradient_flow_from_small_init_finds_the_closed_form_minimizer(small_draw, d, n, skip,
+                                                                       reg):
+    Y, T = setup(small_draw, d, n, skip, reg)
+    init = 1e-6
+    run = gradient_flow(Y, T, 2, reg, init_scale=init)
+    W = critical_point(Y, T, 2, reg)
+    assert run.converged
+    # what initialization leaves behind (directions the flow never moves) is O(init * ||W2||)
+    assert np.linalg.norm(run.W - W) <= 1e-4 * np.linalg.norm(W)
+    # gradient flow decreases the loss monotonically (up to integrator round-off)
+    assert np.all(np.diff(run.losses) <= 1e-10 * run.losses[0])
+    assert run.losses[-1] == pytest.approx(dae_loss(*factorize(W, 2), Y, T, reg), rel=1e-6)
+
+
+@pytest.mark.parametrize("skip", [False, True])
+def test_other_critical_points_are_saddles(small_draw, skip):
+    Y, T = setup(small_draw, 8, 5, skip, 0.1, seed=3)
+    W_saddle = critical_point(Y, T, 2, 0.1, critical_set=(1, 3))
+    W1, W2 = factorize(W_saddle, 2)
+    rng = np.random.default_rng(7)
+    run = gradient_flow(Y, T, 2, 0.1, W1=W1 + 1e-5 * rng.standard_normal(W1.shape),
+                        W2=W2 + 1e-5 * rng.standard_normal(W2.shape))
+    W_min = critical_point(Y, T, 2, 0.1)
+    saddle_loss = dae_loss(W1, W2, Y, T, 0.1)
+    assert run.losses[-1] < saddle_loss - 1e-3 * abs(saddle_loss)
+    assert np.linalg.norm(run.W - W_min) <= 1e-5 * np.linalg.norm(W_min)
+
+
+def test_gradient_flow_validates_input():
+    Y = np.ones((3, 2))
+    with pytest.raises(ValueError, match="T must have the shape of Y"):
+        gradient_flow(Y, np.ones((2, 2)), 1)
+    with pytest.raises(ValueError, match="reg must be >= 0"):
+        gradient_flow(Y, Y, 1, reg=-1.0)
