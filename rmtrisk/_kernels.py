@@ -1,0 +1,342 @@
+"""Numba scalar kernels GENERATED from the sympy expressions of ``rmtrisk.symbolic``.
+
+DO NOT EDIT: regenerate with ``python -m rmtrisk.symbolic.codegen``
+(``tests/test_kernels.py`` fails when this file is stale).
+
+Marchenko–Pastur kernels take the law as ``(gamma, gammabar, s)`` with ``gammabar = 1 - gamma``
+passed separately (exact when ``gamma = 1/c``: ``gammabar = (c - 1)/c``).
+"""
+
+# ruff: noqa
+# fmt: off
+from __future__ import annotations
+
+import cmath
+import math
+
+from numba import njit
+
+__all__ = ["mp_edges", "mp_masses", "mp_density", "mp_tail_mass", "mp_tail_mass_dt", "mp_moment_m2", "mp_moment_scale_m2", "mp_moment_m1", "mp_moment_scale_m1", "mp_moment_0", "mp_moment_scale_0", "mp_moment_1", "mp_moment_scale_1", "mp_moment_2", "mp_moment_scale_2", "mp_threshold_guess", "mp_stieltjes", "mp_stieltjes_real", "mp_stieltjes_deriv", "mp_stieltjes_poly", "skip_direction_terms", "skip_aggregate", "skip_fixed_k_moment"]
+
+
+@njit(cache=True, error_model="numpy")
+def mp_edges(gamma, gammabar, s):
+    """Support edges (a, b) = (s (1 - sqrt(gamma))^2, s (1 + sqrt(gamma))^2)."""
+    _x0 = (math.sqrt(gamma) + 1)**2
+    return (gammabar**2*s/_x0, _x0*s)
+
+
+@njit(cache=True, error_model="numpy")
+def mp_masses(gamma, gammabar, s):
+    """(atom mass at 0, continuous mass)."""
+    _x0 = 1/gamma
+    return (max(0, -_x0*gammabar), min(1, _x0))
+
+
+@njit(cache=True, error_model="numpy")
+def mp_density(x, gamma, gammabar, s):
+    """Density of the continuous part (0 outside (a, b))."""
+    _x0 = -x
+    _x1 = (math.sqrt(gamma) + 1)**2
+    _x2 = _x1*s
+    _x3 = gammabar**2*s/_x1
+    return (((1/2)*math.sqrt(-_x0 - _x3)*math.sqrt(_x0 + _x2)/(math.pi*gamma*s*x)) if (_x2 > x) and (_x3 < x) else (0))
+
+
+@njit(cache=True, error_model="numpy")
+def mp_tail_mass(t, gamma, gammabar, s):
+    """Tail mass F(t) = mu((t, inf))."""
+    _x0 = 1/gamma
+    _x1 = math.sqrt(gamma) + 1
+    _x2 = _x1**2
+    _x3 = _x2*s
+    _x4 = gammabar**2*s/_x2
+    _x5 = -min(_x3, max(_x4, t))
+    _x6 = math.sqrt(_x3 + _x5)
+    _x7 = math.sqrt(-_x4 - _x5)
+    _x8 = abs(gammabar)
+    _x9 = math.sqrt(s)
+    return (1/2)*_x0*(-_x6*_x7 - 2*_x8*s*math.atan2(_x6*_x8*_x9/_x1, _x1*_x7*_x9) + (_x3 + _x4)*math.atan2(_x6, _x7))/(math.pi*s) + ((max(0, -_x0*gammabar)) if (gammabar < 0) and (t < 0) else (0))
+
+
+@njit(cache=True, error_model="numpy")
+def mp_tail_mass_dt(t, gamma, gammabar, s):
+    """dF/dt = -density(t) (Newton derivative of the threshold equation)."""
+    _x0 = -t
+    _x1 = (math.sqrt(gamma) + 1)**2
+    _x2 = _x1*s
+    _x3 = gammabar**2*s/_x1
+    return -(((1/2)*math.sqrt(-_x0 - _x3)*math.sqrt(_x0 + _x2)/(math.pi*gamma*s*t)) if (_x2 > t) and (_x3 < t) else (0))
+
+
+@njit(cache=True, error_model="numpy")
+def mp_moment_m2(t, gamma, gammabar, s):
+    """Truncated moment T_-2(t) = int_{x > t} x^-2 dmu(x) (closed form, any real t)."""
+    _x0 = math.sqrt(gamma) + 1
+    _x1 = _x0**2
+    _x2 = _x1*s
+    _x3 = gammabar**2
+    _x4 = 1/_x1
+    _x5 = _x3*_x4*s
+    _x6 = min(_x2, max(_x5, t))
+    _x7 = -_x6
+    _x8 = _x2 + _x7
+    _x9 = 1/s
+    _x10 = _x4*_x9/_x6**(3/2)
+    _x11 = math.sqrt(-_x5 - _x7)
+    _x12 = math.sqrt(_x8)
+    _x13 = _x11*_x12
+    _x14 = (1/2)*_x13/_x6**2
+    _x15 = (1/2)*_x9/(math.pi*gamma)
+    _x16 = (1/4)/_x3
+    _x17 = abs(gammabar)
+    _x18 = math.sqrt(s)
+    return ((math.inf) if (gammabar < 0) and (t < 0) else (((_x15*((1/4)*_x10*_x12*(_x2 - 3*_x6) - 1/12*_x10*_x8**(3/2) + _x14)) if (gammabar == 0) else (_x15*(_x13*_x16*(-_x2 - _x5)/(_x6*s**2) + _x14 + _x16*(_x2 - _x5)**2*math.atan2(_x12*_x17*_x18/_x0, _x0*_x11*_x18)/(_x17*s**3))))))
+
+
+@njit(cache=True, error_model="numpy")
+def mp_moment_scale_m2(t, gamma, gammabar, s):
+    """Sum of |terms| of T_-2(t) (eps times this bounds its rounding error)."""
+    _x0 = math.sqrt(gamma) + 1
+    _x1 = _x0**2
+    _x2 = _x1*s
+    _x3 = gammabar**2
+    _x4 = 1/_x1
+    _x5 = _x3*_x4*s
+    _x6 = min(_x2, max(_x5, t))
+    _x7 = -_x6
+    _x8 = _x2 + _x7
+    _x9 = 1/s
+    _x10 = _x4*_x9/_x6**(3/2)
+    _x11 = math.sqrt(_x8)
+    _x12 = math.sqrt(-_x5 - _x7)
+    _x13 = _x11*_x12
+    _x14 = (1/2)*abs(_x13)/_x6**2
+    _x15 = (1/2)*_x9/(math.pi*gamma)
+    _x16 = 1/_x3
+    _x17 = abs(gammabar)
+    _x18 = math.sqrt(s)
+    return ((_x15*((1/12)*_x10*abs(_x8**(3/2)) + (1/4)*_x10*abs(_x11*(_x2 - 3*_x6)) + _x14)) if (gammabar == 0) else (_x15*(_x14 + (1/4)*(-_x2 + _x5)**2*abs(_x16*math.atan2(_x11*_x17*_x18/_x0, _x0*_x12*_x18)/_x17)/s**3 + (1/4)*(_x2 + _x5)*abs(_x13*_x16)/(_x6*s**2))))
+
+
+@njit(cache=True, error_model="numpy")
+def mp_moment_m1(t, gamma, gammabar, s):
+    """Truncated moment T_-1(t) = int_{x > t} x^-1 dmu(x) (closed form, any real t)."""
+    _x0 = math.sqrt(gamma) + 1
+    _x1 = _x0**2
+    _x2 = _x1*s
+    _x3 = gammabar**2*s/_x1
+    _x4 = min(_x2, max(_x3, t))
+    _x5 = 1/_x4
+    _x6 = -_x4
+    _x7 = _x2 + _x6
+    _x8 = math.sqrt(_x7)
+    _x9 = math.sqrt(-_x3 - _x6)
+    _x10 = -2*math.atan2(_x8, _x9)
+    _x11 = 1/s
+    _x12 = (1/2)*_x11/(math.pi*gamma)
+    _x13 = abs(gammabar)
+    _x14 = math.sqrt(s)
+    return ((math.inf) if (gammabar < 0) and (t < 0) else (((_x12*(_x10 + 2*math.sqrt(_x5*_x7))) if (gammabar == 0) else (_x12*(_x10 + _x11*(_x2 + _x3)*math.atan2(_x13*_x14*_x8/_x0, _x0*_x14*_x9)/_x13 + _x5*_x8*_x9)))))
+
+
+@njit(cache=True, error_model="numpy")
+def mp_moment_scale_m1(t, gamma, gammabar, s):
+    """Sum of |terms| of T_-1(t) (eps times this bounds its rounding error)."""
+    _x0 = math.sqrt(gamma) + 1
+    _x1 = _x0**2
+    _x2 = _x1*s
+    _x3 = gammabar**2*s/_x1
+    _x4 = min(_x2, max(_x3, t))
+    _x5 = 1/_x4
+    _x6 = -_x4
+    _x7 = _x2 + _x6
+    _x8 = math.sqrt(_x7)
+    _x9 = math.sqrt(-_x3 - _x6)
+    _x10 = 2*abs(math.atan2(_x8, _x9))
+    _x11 = 1/s
+    _x12 = (1/2)*_x11/(math.pi*gamma)
+    _x13 = abs(gammabar)
+    _x14 = math.sqrt(s)
+    return ((_x12*(_x10 + 2*abs(math.sqrt(_x5*_x7)))) if (gammabar == 0) else (_x12*(_x10 + _x11*(_x2 + _x3)*abs(math.atan2(_x13*_x14*_x8/_x0, _x0*_x14*_x9)/_x13) + _x5*abs(_x8*_x9))))
+
+
+@njit(cache=True, error_model="numpy")
+def mp_moment_0(t, gamma, gammabar, s):
+    """Truncated moment T_0(t) = int_{x > t} x^0 dmu(x) (closed form, any real t)."""
+    _x0 = 1/gamma
+    _x1 = math.sqrt(gamma) + 1
+    _x2 = _x1**2
+    _x3 = _x2*s
+    _x4 = gammabar**2*s/_x2
+    _x5 = -min(_x3, max(_x4, t))
+    _x6 = math.sqrt(_x3 + _x5)
+    _x7 = math.sqrt(-_x4 - _x5)
+    _x8 = abs(gammabar)
+    _x9 = math.sqrt(s)
+    return (1/2)*_x0*(-_x6*_x7 - 2*_x8*s*math.atan2(_x6*_x8*_x9/_x1, _x1*_x7*_x9) + (_x3 + _x4)*math.atan2(_x6, _x7))/(math.pi*s) + ((max(0, -_x0*gammabar)) if (gammabar < 0) and (t < 0) else (0))
+
+
+@njit(cache=True, error_model="numpy")
+def mp_moment_scale_0(t, gamma, gammabar, s):
+    """Sum of |terms| of T_0(t) (eps times this bounds its rounding error)."""
+    _x0 = math.sqrt(gamma) + 1
+    _x1 = _x0**2
+    _x2 = _x1*s
+    _x3 = gammabar**2*s/_x1
+    _x4 = -min(_x2, max(_x3, t))
+    _x5 = math.sqrt(_x2 + _x4)
+    _x6 = math.sqrt(-_x3 - _x4)
+    _x7 = abs(gammabar)
+    _x8 = math.sqrt(s)
+    return (1/2)*(2*s*abs(_x7*math.atan2(_x5*_x7*_x8/_x0, _x0*_x6*_x8)) + (_x2 + _x3)*abs(math.atan2(_x5, _x6)) + abs(_x5*_x6))/(math.pi*gamma*s)
+
+
+@njit(cache=True, error_model="numpy")
+def mp_moment_1(t, gamma, gammabar, s):
+    """Truncated moment T_1(t) = int_{x > t} x^1 dmu(x) (closed form, any real t)."""
+    _x0 = (math.sqrt(gamma) + 1)**2
+    _x1 = _x0*s
+    _x2 = gammabar**2*s/_x0
+    _x3 = min(_x1, max(_x2, t))
+    _x4 = -_x3
+    _x5 = math.sqrt(_x1 + _x4)
+    _x6 = math.sqrt(-_x2 - _x4)
+    return (1/2)*(-1/4*_x5*_x6*(-_x1 - _x2 + 2*_x3) + (1/4)*(_x1 - _x2)**2*math.atan2(_x5, _x6))/(math.pi*gamma*s)
+
+
+@njit(cache=True, error_model="numpy")
+def mp_moment_scale_1(t, gamma, gammabar, s):
+    """Sum of |terms| of T_1(t) (eps times this bounds its rounding error)."""
+    _x0 = (math.sqrt(gamma) + 1)**2
+    _x1 = _x0*s
+    _x2 = gammabar**2*s/_x0
+    _x3 = min(_x1, max(_x2, t))
+    _x4 = -_x3
+    _x5 = math.sqrt(_x1 + _x4)
+    _x6 = math.sqrt(-_x2 - _x4)
+    return (1/2)*((1/4)*(-_x1 + _x2)**2*abs(math.atan2(_x5, _x6)) + (1/4)*abs(_x5*_x6*(_x1 + _x2 - 2*_x3)))/(math.pi*gamma*s)
+
+
+@njit(cache=True, error_model="numpy")
+def mp_moment_2(t, gamma, gammabar, s):
+    """Truncated moment T_2(t) = int_{x > t} x^2 dmu(x) (closed form, any real t)."""
+    _x0 = (math.sqrt(gamma) + 1)**2
+    _x1 = _x0*s
+    _x2 = gammabar**2*s/_x0
+    _x3 = min(_x1, max(_x2, t))
+    _x4 = -_x3
+    _x5 = _x1 + _x4
+    _x6 = -_x2 - _x4
+    _x7 = math.sqrt(_x5)
+    _x8 = math.sqrt(_x6)
+    _x9 = _x1 + _x2
+    _x10 = (1/8)*_x9
+    return (1/2)*(-_x10*_x7*_x8*(2*_x3 - _x9) + _x10*(_x1 - _x2)**2*math.atan2(_x7, _x8) + (1/3)*_x5**(3/2)*_x6**(3/2))/(math.pi*gamma*s)
+
+
+@njit(cache=True, error_model="numpy")
+def mp_moment_scale_2(t, gamma, gammabar, s):
+    """Sum of |terms| of T_2(t) (eps times this bounds its rounding error)."""
+    _x0 = (math.sqrt(gamma) + 1)**2
+    _x1 = _x0*s
+    _x2 = gammabar**2*s/_x0
+    _x3 = min(_x1, max(_x2, t))
+    _x4 = -_x3
+    _x5 = _x1 + _x4
+    _x6 = -_x2 - _x4
+    _x7 = _x1 + _x2
+    _x8 = math.sqrt(_x5)
+    _x9 = math.sqrt(_x6)
+    return (1/2)*((1/8)*_x7*(-_x1 + _x2)**2*abs(math.atan2(_x8, _x9)) + ((1/8)*_x1 + (1/8)*_x2)*abs(_x8*_x9*(2*_x3 - _x7)) + (1/3)*abs(_x5**(3/2)*_x6**(3/2)))/(math.pi*gamma*s)
+
+
+@njit(cache=True, error_model="numpy")
+def mp_threshold_guess(mass, gamma, gammabar, s):
+    """Edge asymptotics (t_upper, t_lower) of the threshold F(t) = mass."""
+    _x0 = math.sqrt(gamma) + 1
+    _x1 = _x0**2
+    _x2 = -_x1*s
+    _x3 = _x0**(4/3)
+    _x4 = gammabar**2*s/_x1
+    _x5 = -_x2 - _x4
+    _x6 = 3**(2/3)*math.pi**(2/3)*gamma**(2/3)*s**(4/3)
+    return (-_x2 - _x3*_x6*mass**(2/3)/_x5**(1/3), _x4 + _x6*((-mass + min(1, 1/gamma))/math.sqrt(_x5))**(2/3)*abs(gammabar)**(4/3)/_x3)
+
+
+@njit(cache=True, error_model="numpy")
+def mp_stieltjes(z, gamma, gammabar, s):
+    """Physical (Herglotz) root m(z) of the Stieltjes equation, complex z."""
+    _x0 = -z
+    _x1 = (cmath.sqrt(gamma) + 1)**2
+    _x2 = cmath.sqrt(-_x0 - _x1*s)*cmath.sqrt(-_x0 - gammabar**2*s/_x1)
+    _x3 = _x2 - gammabar*s + z
+    _x4 = _x0 + _x2 + gammabar*s
+    return ((-2/_x3) if (abs(_x3) >= abs(_x4)) else ((1/2)*_x4/(gamma*s*z)))
+
+
+@njit(cache=True, error_model="numpy")
+def mp_stieltjes_real(x, gamma, gammabar, s):
+    """m(x) for real x outside the support (nan inside (a, b))."""
+    _x0 = -x
+    _x1 = (math.sqrt(gamma) + 1)**2
+    _x2 = _x1*s
+    _x3 = _x0 + _x2
+    _x4 = gammabar**2*s/_x1
+    _x5 = _x0 + _x4
+    _x6 = math.sqrt(_x3*_x5)
+    _x7 = gammabar*s
+    _x8 = _x0 + _x7
+    _x9 = _x6 + _x8
+    _x10 = -_x7 + x
+    _x11 = _x10 + _x6
+    _x12 = abs(_x11)
+    _x13 = (1/2)/(gamma*s*x)
+    _x14 = math.sqrt(_x3*_x5)
+    _x15 = _x14 + _x8
+    return ((((2/_x9) if (_x12 <= abs(_x9)) else (-_x11*_x13))) if (_x4 >= x) else (((2/(-_x10 - _x14)) if (_x12 >= abs(_x15)) else (_x13*_x15))) if (_x2 <= x) else (math.nan))
+
+
+@njit(cache=True, error_model="numpy")
+def mp_stieltjes_deriv(z, m, gamma, gammabar, s):
+    """m'(z) by implicit differentiation, from (z, m(z))."""
+    _x0 = gamma*m*s
+    return -m*(_x0 + 1)/(2*_x0*z - gammabar*s + z)
+
+
+@njit(cache=True, error_model="numpy")
+def mp_stieltjes_poly(z, m, gamma, gammabar, s):
+    """(P(z, m), dP/dm) of the Stieltjes quadratic (Newton on m)."""
+    _x0 = gamma*s*z
+    _x1 = gammabar*s
+    return (_x0*m**2 - m*(_x1 - z) + 1, 2*_x0*m - _x1 + z)
+
+
+@njit(cache=True, error_model="numpy")
+def skip_direction_terms(sigma, kappa, c, eta2_train, T):
+    """(Gamma, dGamma/dT, frob, dfrob/dT, trace, dtrace/dT) of one signal direction."""
+    _x0 = 1/eta2_train
+    _x1 = sigma**(-2)
+    _x2 = -_x0 - _x1
+    _x3 = _x2**(-2)
+    _x4 = c - 1
+    _x5 = -_x4
+    _x6 = _x1*_x5**2/c**2
+    _x7 = 1/_x2
+    _x8 = _x5*_x7/c
+    _x9 = T*_x8
+    return (_x3*(T*_x6 + kappa/sigma**4), _x3*_x6, -_x0*_x7*c*kappa/_x4 - _x9, -_x8, _x9, _x8)
+
+
+@njit(cache=True, error_model="numpy")
+def skip_aggregate(G, F, Tr, kappa, d, eta2_test):
+    """(risk, bias, variance) from the direction sums G, F, Tr."""
+    _x0 = 1/d
+    _x1 = 2*Tr
+    return (G + eta2_test*(_x0*(F + _x1) - kappa + 1), G + eta2_test*(_x0*_x1 - 2*kappa + 1), eta2_test*(F*_x0 + kappa))
+
+
+@njit(cache=True, error_model="numpy")
+def skip_fixed_k_moment(kappa, c, eta2_train):
+    """kappa -> 0 limit of T_{-1}: kappa c / (eta2_train (1 + 1/sqrt(c))^2)."""
+    return c*kappa/(eta2_train*(1 + 1/math.sqrt(c))**2)

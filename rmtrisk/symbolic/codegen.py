@@ -1,0 +1,258 @@
+"""Render the symbolic expressions into ``rmtrisk/_kernels.py`` (numba scalar kernels).
+
+Run ``python -m rmtrisk.symbolic.codegen`` to regenerate the committed module, and
+``python -m rmtrisk.symbolic.codegen --check`` to verify it is up to date (exit status 1 if
+not). ``--docs`` also rewrites the generated-equations block of ``docs/engine.md``.
+
+Each kernel is a plain function of scalars decorated with
+``@numba.njit(cache=True, error_model="numpy")`` (division by zero gives ``inf``/``nan`` instead
+of raising), whose body is the common-subexpression-eliminated sympy expression printed with
+``math.`` (real kernels) or ``cmath.`` (complex kernels) calls. The same expressions are
+evaluated at arbitrary precision by :func:`mpmath_function`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sympy as sp
+from sympy.printing.pycode import PythonCodePrinter
+
+from . import marchenko_pastur as mpl
+from . import risk as rk
+
+__all__ = [
+    "KERNELS",
+    "KernelSpec",
+    "kernel_path",
+    "main",
+    "mpmath_function",
+    "render_kernels",
+]
+
+S = mpl.SYMBOLS
+K = rk.SKIP
+_LAW_ARGS = (S.gamma, S.gammabar, S.s)
+
+HEADER = '''\
+"""Numba scalar kernels GENERATED from the sympy expressions of ``rmtrisk.symbolic``.
+
+DO NOT EDIT: regenerate with ``python -m rmtrisk.symbolic.codegen``
+(``tests/test_kernels.py`` fails when this file is stale).
+
+Marchenko–Pastur kernels take the law as ``(gamma, gammabar, s)`` with ``gammabar = 1 - gamma``
+passed separately (exact when ``gamma = 1/c``: ``gammabar = (c - 1)/c``).
+"""
+
+# ruff: noqa
+# fmt: off
+from __future__ import annotations
+
+import cmath
+import math
+
+from numba import njit
+
+'''
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    """One generated kernel.
+
+    Attributes
+    ----------
+    name : str
+        Function name in ``rmtrisk._kernels``.
+    args : tuple of Symbol
+        Positional arguments, in order.
+    build : callable
+        Returns the output expressions (a tuple; one element gives a scalar return).
+    doc : str
+        One-line docstring.
+    complex_ : bool
+        Print ``sqrt`` as ``cmath.sqrt`` (complex arguments).
+    """
+
+    name: str
+    args: tuple[sp.Symbol, ...]
+    build: Callable[[], tuple[sp.Expr, ...]]
+    doc: str
+    complex_: bool = False
+
+    @functools.cached_property
+    def exprs(self) -> tuple[sp.Expr, ...]:
+        """The output expressions."""
+        return tuple(self.build())
+
+
+def _moment_kernels() -> list[KernelSpec]:
+    out = []
+    for p in mpl.MOMENT_ORDERS:
+        tag = f"m{-p}" if p < 0 else str(p)
+        out.append(KernelSpec(
+            f"mp_moment_{tag}", (S.t,) + _LAW_ARGS,
+            functools.partial(lambda p: (mpl.truncated_moment(p),), p),
+            f"Truncated moment T_{p}(t) = int_{{x > t}} x^{p} dmu(x) (closed form, any real t).",
+        ))
+        out.append(KernelSpec(
+            f"mp_moment_scale_{tag}", (S.t,) + _LAW_ARGS,
+            functools.partial(lambda p: (_clamped(mpl.truncated_moment_scale(p)),), p),
+            f"Sum of |terms| of T_{p}(t) (eps times this bounds its rounding error).",
+        ))
+    return out
+
+
+def _clamped(expr: sp.Expr) -> sp.Expr:
+    a, b = mpl.edges()
+    return expr.subs(S.t, sp.Min(sp.Max(S.t, a), b))
+
+
+KERNELS: tuple[KernelSpec, ...] = (
+    KernelSpec("mp_edges", _LAW_ARGS, lambda: mpl.edges(),
+               "Support edges (a, b) = (s (1 - sqrt(gamma))^2, s (1 + sqrt(gamma))^2)."),
+    KernelSpec("mp_masses", _LAW_ARGS, lambda: (mpl.atom_mass(), mpl.continuous_mass()),
+               "(atom mass at 0, continuous mass)."),
+    KernelSpec("mp_density", (S.x,) + _LAW_ARGS, lambda: (mpl.density(),),
+               "Density of the continuous part (0 outside (a, b))."),
+    KernelSpec("mp_tail_mass", (S.t,) + _LAW_ARGS, lambda: (mpl.tail_mass(),),
+               "Tail mass F(t) = mu((t, inf))."),
+    KernelSpec("mp_tail_mass_dt", (S.t,) + _LAW_ARGS, lambda: (mpl.tail_mass_derivative(),),
+               "dF/dt = -density(t) (Newton derivative of the threshold equation)."),
+    *_moment_kernels(),
+    KernelSpec("mp_threshold_guess", (S.mass,) + _LAW_ARGS,
+               lambda: mpl.threshold_initial_guess(),
+               "Edge asymptotics (t_upper, t_lower) of the threshold F(t) = mass."),
+    KernelSpec("mp_stieltjes", (S.z,) + _LAW_ARGS, lambda: (mpl.stieltjes_physical(),),
+               "Physical (Herglotz) root m(z) of the Stieltjes equation, complex z.",
+               complex_=True),
+    KernelSpec("mp_stieltjes_real", (S.x,) + _LAW_ARGS, lambda: (mpl.stieltjes_real(),),
+               "m(x) for real x outside the support (nan inside (a, b))."),
+    KernelSpec("mp_stieltjes_deriv", (S.z, S.m) + _LAW_ARGS,
+               lambda: (mpl.stieltjes_derivative(),),
+               "m'(z) by implicit differentiation, from (z, m(z))."),
+    KernelSpec("mp_stieltjes_poly", (S.z, S.m) + _LAW_ARGS,
+               lambda: (mpl.stieltjes_polynomial(),
+                        sp.diff(mpl.stieltjes_polynomial(), S.m)),
+               "(P(z, m), dP/dm) of the Stieltjes quadratic (Newton on m)."),
+    KernelSpec("skip_direction_terms", (K.sigma, K.kappa, K.c, K.eta2_train, K.T),
+               rk.skip_direction_terms,
+               "(Gamma, dGamma/dT, frob, dfrob/dT, trace, dtrace/dT) of one signal direction."),
+    KernelSpec("skip_aggregate", (K.G, K.F, K.Tr, K.kappa, K.d, K.eta2_test),
+               rk.skip_aggregate,
+               "(risk, bias, variance) from the direction sums G, F, Tr."),
+    KernelSpec("skip_fixed_k_moment", (K.kappa, K.c, K.eta2_train),
+               lambda: (rk.skip_fixed_k_moment(),),
+               "kappa -> 0 limit of T_{-1}: kappa c / (eta2_train (1 + 1/sqrt(c))^2)."),
+)
+
+
+class _KernelPrinter(PythonCodePrinter):
+    """``math.``-qualified Python printer; ``cmath.sqrt`` for complex kernels."""
+
+    def __init__(self, complex_: bool = False):
+        super().__init__({"fully_qualified_modules": True, "standard": "python3"})
+        self._sqrt = "cmath.sqrt" if complex_ else "math.sqrt"
+
+    def _print_Pow(self, expr, rational=False):  # noqa: D102
+        return self._hprint_Pow(expr, rational=rational, sqrt=self._sqrt)
+
+
+def _render_kernel(spec: KernelSpec) -> str:
+    printer = _KernelPrinter(spec.complex_)
+    names = sp.numbered_symbols("_x")
+    replacements, reduced = sp.cse(list(spec.exprs), symbols=names)
+    lines = [
+        "@njit(cache=True, error_model=\"numpy\")",
+        f"def {spec.name}({', '.join(str(a) for a in spec.args)}):",
+        f'    """{spec.doc}"""',
+    ]
+    for sym, sub in replacements:
+        lines.append(f"    {sym} = {printer.doprint(sub)}")
+    outs = [printer.doprint(e) for e in reduced]
+    lines.append(f"    return {outs[0]}" if len(outs) == 1 else f"    return ({', '.join(outs)})")
+    return "\n".join(lines) + "\n"
+
+
+def render_kernels() -> str:
+    """Source text of ``rmtrisk/_kernels.py``."""
+    names = ", ".join(f'"{k.name}"' for k in KERNELS)
+    parts = [HEADER, f"__all__ = [{names}]\n"]
+    for spec in KERNELS:
+        parts.append("\n\n" + _render_kernel(spec))
+    return "".join(parts)
+
+
+def kernel_path() -> Path:
+    """Path of the committed generated module."""
+    return Path(__file__).resolve().parent.parent / "_kernels.py"
+
+
+@functools.cache
+def mpmath_function(name: str) -> Callable[..., object]:
+    """The kernel ``name`` as an mpmath function (same expressions, arbitrary precision).
+
+    Evaluates at the ambient ``mpmath.mp.dps``; returns a tuple for multi-output kernels.
+    """
+    spec = {k.name: k for k in KERNELS}[name]
+    exprs = spec.exprs
+    f = sp.lambdify(spec.args, exprs[0] if len(exprs) == 1 else exprs, modules="mpmath")
+    return f
+
+
+def _docs_path() -> Path:
+    return Path(__file__).resolve().parents[2] / "docs" / "engine.md"
+
+
+BEGIN_MARK = "<!-- BEGIN GENERATED EQUATIONS (python -m rmtrisk.symbolic.codegen --docs) -->"
+END_MARK = "<!-- END GENERATED EQUATIONS -->"
+
+
+def render_docs(text: str) -> str:
+    """``text`` (docs/engine.md) with the generated-equations block replaced."""
+    from .latex import equations_markdown
+
+    head, sep, rest = text.partition(BEGIN_MARK)
+    if not sep:
+        raise ValueError(f"marker {BEGIN_MARK!r} not found")
+    _, sep2, tail = rest.partition(END_MARK)
+    if not sep2:
+        raise ValueError(f"marker {END_MARK!r} not found")
+    return head + BEGIN_MARK + "\n\n" + equations_markdown() + "\n" + END_MARK + tail
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point: write (or ``--check``) the generated files."""
+    parser = argparse.ArgumentParser(prog="python -m rmtrisk.symbolic.codegen",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if the committed file(s) differ from a fresh rendering")
+    parser.add_argument("--docs", action="store_true",
+                        help="also render the equations block of docs/engine.md")
+    args = parser.parse_args(argv)
+    targets = [(kernel_path(), render_kernels())]
+    if args.docs:
+        path = _docs_path()
+        targets.append((path, render_docs(path.read_text(encoding="utf-8"))))
+    status = 0
+    for path, text in targets:
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if args.check:
+            if current != text:
+                print(f"{path} is stale: run python -m rmtrisk.symbolic.codegen", file=sys.stderr)
+                status = 1
+        elif current != text:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+        else:
+            print(f"{path} is up to date")
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,128 @@
+"""LaTeX renderings of the derived equations (strings; used by ``docs/engine.md``).
+
+Every function returns a LaTeX string produced by :func:`sympy.latex` from the same expressions
+that feed the generated kernels, written with readable auxiliary symbols (``a``, ``b``,
+``\\theta``, ``\\varphi``, ``\\sqrt{R}``) where the fully expanded form would be unreadable.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from . import marchenko_pastur as mpl
+from . import risk as rk
+
+__all__ = [
+    "latex_density",
+    "latex_edges",
+    "latex_equations",
+    "latex_skip_risk",
+    "latex_stieltjes_derivative",
+    "latex_stieltjes_equation",
+    "latex_stieltjes_root",
+    "latex_threshold",
+    "latex_truncated_moment",
+    "equations_markdown",
+]
+
+S = mpl.SYMBOLS
+_a, _b, _t = sp.symbols("a b t", positive=True)
+_theta, _phi = sp.symbols("theta varphi", nonnegative=True)
+_R = sp.Symbol("R", nonnegative=True)
+_AUX = mpl._Aux(_a, _b, sp.sqrt(_a), sp.sqrt(_b), _t, sp.sqrt(_R), _theta, _phi)
+_ORDER = {"order": "none"}
+
+
+def latex_stieltjes_equation() -> str:
+    """The Stieltjes (self-consistent) equation."""
+    return sp.latex(mpl.stieltjes_equation(), **_ORDER)
+
+
+def latex_stieltjes_root() -> str:
+    """The physical root, with the branch of the square root spelled out."""
+    z, m = S.z, S.m
+    a, b = _a, _b
+    B = S.s * S.gammabar - z
+    root = (B + sp.Symbol(r"\sqrt{z - a}\,\sqrt{z - b}")) / (2 * S.gamma * S.s * z)
+    stable = 2 / (B - sp.Symbol(r"\sqrt{z - a}\,\sqrt{z - b}"))
+    del a, b
+    return sp.latex(m) + " = " + sp.latex(root) + " = " + sp.latex(stable)
+
+
+def latex_stieltjes_derivative() -> str:
+    """``m'(z)`` by implicit differentiation."""
+    return r"m'(z) = " + sp.latex(mpl.stieltjes_derivative())
+
+
+def latex_edges() -> str:
+    """Support edges and the atom."""
+    a, b = mpl.edges()
+    return (r"a = " + sp.latex(a) + r",\quad b = " + sp.latex(b)
+            + r",\quad \mu(\{0\}) = " + sp.latex(mpl.atom_mass()))
+
+
+def latex_density() -> str:
+    """Density of the continuous part."""
+    f = sp.sqrt(_b - S.x) * sp.sqrt(S.x - _a) / (2 * sp.pi * S.gamma * S.s * S.x)
+    return r"f(x) = " + sp.latex(f) + r"\quad (a < x < b)"
+
+
+def latex_truncated_moment(p: int) -> str:
+    """``T_p(t)`` in the angle parametrization (``a <= t <= b``)."""
+    terms = mpl.moment_integrand_terms(p - 1, _AUX)
+    body = sp.Add(*terms, evaluate=False)
+    pref = sp.latex(1 / (2 * sp.pi * S.gamma * S.s))
+    return rf"T_{{{p}}}(t) = {pref}\left({sp.latex(body, **_ORDER)}\right)"
+
+
+def latex_threshold() -> str:
+    """Angle definitions and the threshold equation."""
+    theta = 2 * sp.atan2(sp.sqrt(_b - _t), sp.sqrt(_t - _a))
+    phi = sp.atan2(sp.sqrt(_a * (_b - _t)), sp.sqrt(_b * (_t - _a)))
+    return (r"R = (b - t)(t - a),\quad \theta = " + sp.latex(theta)
+            + r",\quad \varphi = " + sp.latex(phi)
+            + r";\qquad \mu((\theta_\kappa, \infty)) = T_0(\theta_\kappa) = \mathrm{mass},"
+            + r"\quad F'(t) = -f(t)")
+
+
+def latex_skip_risk() -> dict[str, str]:
+    """The per-direction terms and the aggregate of the proportional skip risk."""
+    K = rk.SKIP
+    gamma_i, _, frob_i, _, trace_i, _ = rk.skip_direction_terms()
+    risk, bias, var = rk.skip_aggregate()
+    return {
+        "Gamma_i": r"\Gamma_i = " + sp.latex(gamma_i),
+        "frob_i": r"\|W\|_F^2 = \kappa d + \sum_i " + sp.latex(frob_i),
+        "trace_i": r"\operatorname{tr} W = -\kappa d + \sum_i " + sp.latex(trace_i),
+        "risk": r"\mathcal{R} = " + sp.latex(risk),
+        "bias": r"\mathrm{bias} = " + sp.latex(bias),
+        "variance": r"\mathrm{variance} = " + sp.latex(var),
+        "kappa_to_0": r"T \to " + sp.latex(rk.skip_fixed_k_moment()) + r"\quad(\kappa \to 0)",
+        "sums": (r"G = \sum_i \ell_i \Gamma_i,\ F = \sum_i \mathrm{frob}_i,\ "
+                 r"\mathrm{Tr} = \sum_i \mathrm{trace}_i,\ T = T_{-1}(\theta),\ "
+                 + sp.latex(K.T) + r" \text{ under } \gamma = 1/c,\ s = \eta^2_{trn}"),
+    }
+
+
+def latex_equations() -> dict[str, str]:
+    """Every derived equation, by name."""
+    out = {
+        "stieltjes_equation": latex_stieltjes_equation(),
+        "stieltjes_root": latex_stieltjes_root(),
+        "stieltjes_derivative": latex_stieltjes_derivative(),
+        "edges": latex_edges(),
+        "density": latex_density(),
+        "threshold": latex_threshold(),
+    }
+    for p in mpl.MOMENT_ORDERS:
+        out[f"T_{p}"] = latex_truncated_moment(p)
+    out.update({f"skip_{k}": v for k, v in latex_skip_risk().items()})
+    return out
+
+
+def equations_markdown() -> str:
+    """Markdown list of :func:`latex_equations` as display math (for docs/engine.md)."""
+    lines = []
+    for name, tex in latex_equations().items():
+        lines += [f"**{name}**", "", "$$", tex, "$$", ""]
+    return "\n".join(lines)
