@@ -241,30 +241,38 @@ def _no_skip(Y, U, sv, V, k, reg, critical_set) -> RiskStatistics:
 
 
 def _skip(Y, U, sv, V, k, reg, critical_set) -> RiskStatistics:
-    spec = _gram_spectrum(Y, U, V)
-    y, PtU, QtV = spec
+    y, PtU, QtV = _gram_spectrum(Y, U, V)
     p = y.size
-    # A = Y - U diag(sv) V^T in the singular bases of Y:
-    cross = (y[:, None] * PtU) @ (sv[:, None] * QtV.T)       # diag(y) P^T U S V^T Q
-    PtAQ = np.diag(y) - PtU @ (sv[:, None] * QtV.T)           # P^T A Q
-    QtAtAQ = np.diag(y**2) - cross - cross.T + (QtV * sv**2) @ QtV.T
     shrink = y / np.sqrt(y**2 + reg)                           # diag of Yhat
     damp = 1.0 / np.sqrt(y**2 + reg)                           # diag of D
-    BtB = shrink[:, None] * QtAtAQ * shrink[None, :]
+    # In the singular bases of Y, A = Y - U diag(sv) V^T is diagonal plus rank r:
+    #   P^T A Q = diag(y) - PtU S QtV^T,
+    #   Q^T A^T A Q = diag(y^2) + Z [[0, -I], [-I, S^2]] Z^T,  Z = [y * PtU * sv, QtV],
+    # so B^T B = Yhat Q^T A^T A Q Yhat is one p x p product plus a diagonal.
+    r = sv.size
+    Z = np.hstack([(y[:, None] * PtU) * sv, QtV]) * shrink[:, None]
+    core = np.zeros((2 * r, 2 * r))
+    core[:r, r:] = core[r:, :r] = -np.eye(r)
+    core[r:, r:] = np.diag(sv**2)
+    BtB = (Z @ core) @ Z.T
+    BtB.flat[:: p + 1] += (shrink * y) ** 2
     needed = min(k, p) if critical_set is None else max(critical_set)
     if needed > p:
         raise ValueError(f"critical_set entries must be in [1, {p}], got {list(critical_set)}")
     beta, vec = sla.eigh(BtB, subset_by_index=[p - needed, p - 1], check_finite=False,
                          overwrite_a=True)
+    del BtB
     beta, vec = beta[::-1], vec[:, ::-1]
     pos = _selected(beta, k, critical_set, max(Y.shape))  # beta[0] is the overall largest
     beta, vec = beta[pos], vec[:, pos]
     # W = -B Pi_w D P^T,  B = A Q Yhat,  ||W||^2 = sum_j beta_j ||D w_j||^2
     Dw = damp[:, None] * vec
+    Sw = shrink[:, None] * vec
     frob2 = float(np.sum(beta * np.sum(Dw * Dw, axis=0)))
-    Z = Dw.T @ PtU                                              # W_k^T D P^T U
-    gram = Z.T @ (beta[:, None] * Z)
-    trace = -float(np.sum(Dw * (PtAQ @ (shrink[:, None] * vec))))
+    DwU = Dw.T @ PtU                                            # W_k^T D P^T U
+    gram = DwU.T @ (beta[:, None] * DwU)
+    # tr W = -tr(W_k^T D P^T A Q Yhat W_k)
+    trace = -float(np.sum(Dw * (y[:, None] * Sw)) - np.sum(DwU * ((QtV.T @ Sw).T * sv)))
     return RiskStatistics(gram, trace, frob2)
 
 
