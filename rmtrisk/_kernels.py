@@ -29,7 +29,7 @@ def mp_edges(gamma, gammabar, s):
 @njit(cache=True, error_model="numpy")
 def mp_masses(gamma, gammabar, s):
     """(atom mass at 0, continuous mass)."""
-    _x0 = 1/gamma
+    _x0 = (1/gamma)
     return (max(0, -_x0*gammabar), min(1, _x0))
 
 
@@ -46,7 +46,7 @@ def mp_density(x, gamma, gammabar, s):
 @njit(cache=True, error_model="numpy")
 def mp_tail_mass(t, gamma, gammabar, s):
     """Tail mass F(t) = mu((t, inf))."""
-    _x0 = 1/gamma
+    _x0 = (1/gamma)
     _x1 = math.sqrt(gamma) + 1
     _x2 = _x1**2
     _x3 = _x2*s
@@ -76,12 +76,12 @@ def mp_moment_m2(t, gamma, gammabar, s):
     _x1 = _x0**2
     _x2 = _x1*s
     _x3 = gammabar**2
-    _x4 = 1/_x1
+    _x4 = (1/_x1)
     _x5 = _x3*_x4*s
     _x6 = min(_x2, max(_x5, t))
     _x7 = -_x6
     _x8 = _x2 + _x7
-    _x9 = 1/s
+    _x9 = (1/s)
     _x10 = _x4*_x9/_x6**(3/2)
     _x11 = math.sqrt(-_x5 - _x7)
     _x12 = math.sqrt(_x8)
@@ -101,19 +101,19 @@ def mp_moment_scale_m2(t, gamma, gammabar, s):
     _x1 = _x0**2
     _x2 = _x1*s
     _x3 = gammabar**2
-    _x4 = 1/_x1
+    _x4 = (1/_x1)
     _x5 = _x3*_x4*s
     _x6 = min(_x2, max(_x5, t))
     _x7 = -_x6
     _x8 = _x2 + _x7
-    _x9 = 1/s
+    _x9 = (1/s)
     _x10 = _x4*_x9/_x6**(3/2)
     _x11 = math.sqrt(_x8)
     _x12 = math.sqrt(-_x5 - _x7)
     _x13 = _x11*_x12
     _x14 = (1/2)*abs(_x13)/_x6**2
     _x15 = (1/2)*_x9/(math.pi*gamma)
-    _x16 = 1/_x3
+    _x16 = (1/_x3)
     _x17 = abs(gammabar)
     _x18 = math.sqrt(s)
     return ((_x15*((1/12)*_x10*abs(_x8**(3/2)) + (1/4)*_x10*abs(_x11*(_x2 - 3*_x6)) + _x14)) if (gammabar == 0) else (_x15*(_x14 + (1/4)*(-_x2 + _x5)**2*abs(_x16*math.atan2(_x11*_x17*_x18/_x0, _x0*_x12*_x18)/_x17)/s**3 + (1/4)*(_x2 + _x5)*abs(_x13*_x16)/(_x6*s**2))))
@@ -127,13 +127,13 @@ def mp_moment_m1(t, gamma, gammabar, s):
     _x2 = _x1*s
     _x3 = gammabar**2*s/_x1
     _x4 = min(_x2, max(_x3, t))
-    _x5 = 1/_x4
+    _x5 = (1/_x4)
     _x6 = -_x4
     _x7 = _x2 + _x6
     _x8 = math.sqrt(_x7)
     _x9 = math.sqrt(-_x3 - _x6)
     _x10 = -2*math.atan2(_x8, _x9)
-    _x11 = 1/s
+    _x11 = (1/s)
     _x12 = (1/2)*_x11/(math.pi*gamma)
     _x13 = abs(gammabar)
     _x14 = math.sqrt(s)
@@ -148,13 +148,13 @@ def mp_moment_scale_m1(t, gamma, gammabar, s):
     _x2 = _x1*s
     _x3 = gammabar**2*s/_x1
     _x4 = min(_x2, max(_x3, t))
-    _x5 = 1/_x4
+    _x5 = (1/_x4)
     _x6 = -_x4
     _x7 = _x2 + _x6
     _x8 = math.sqrt(_x7)
     _x9 = math.sqrt(-_x3 - _x6)
     _x10 = 2*abs(math.atan2(_x8, _x9))
-    _x11 = 1/s
+    _x11 = (1/s)
     _x12 = (1/2)*_x11/(math.pi*gamma)
     _x13 = abs(gammabar)
     _x14 = math.sqrt(s)
@@ -164,7 +164,7 @@ def mp_moment_scale_m1(t, gamma, gammabar, s):
 @njit(cache=True, error_model="numpy")
 def mp_moment_0(t, gamma, gammabar, s):
     """Truncated moment T_0(t) = int_{x > t} x^0 dmu(x) (closed form, any real t)."""
-    _x0 = 1/gamma
+    _x0 = (1/gamma)
     _x1 = math.sqrt(gamma) + 1
     _x2 = _x1**2
     _x3 = _x2*s
@@ -261,7 +261,7 @@ def mp_threshold_guess(mass, gamma, gammabar, s):
     _x4 = gammabar**2*s/_x1
     _x5 = -_x2 - _x4
     _x6 = 3**(2/3)*math.pi**(2/3)*gamma**(2/3)*s**(4/3)
-    return (-_x2 - _x3*_x6*mass**(2/3)/_x5**(1/3), _x4 + _x6*((-mass + min(1, 1/gamma))/math.sqrt(_x5))**(2/3)*abs(gammabar)**(4/3)/_x3)
+    return (-_x2 - _x3*_x6*mass**(2/3)/_x5**(1/3), _x4 + _x6*((-mass + min(1, (1/gamma)))/math.sqrt(_x5))**(2/3)*abs(gammabar)**(4/3)/_x3)
 
 
 @njit(cache=True, error_model="numpy")
@@ -315,14 +315,14 @@ def mp_stieltjes_poly(z, m, gamma, gammabar, s):
 @njit(cache=True, error_model="numpy")
 def skip_direction_terms(sigma, kappa, c, eta2_train, T):
     """(Gamma, dGamma/dT, frob, dfrob/dT, trace, dtrace/dT) of one signal direction."""
-    _x0 = 1/eta2_train
-    _x1 = sigma**(-2)
+    _x0 = (1/eta2_train)
+    _x1 = (1/sigma**2)
     _x2 = -_x0 - _x1
-    _x3 = _x2**(-2)
+    _x3 = (1/_x2**2)
     _x4 = c - 1
     _x5 = -_x4
     _x6 = _x1*_x5**2/c**2
-    _x7 = 1/_x2
+    _x7 = (1/_x2)
     _x8 = _x5*_x7/c
     _x9 = T*_x8
     return (_x3*(T*_x6 + kappa/sigma**4), _x3*_x6, -_x0*_x7*c*kappa/_x4 - _x9, -_x8, _x9, _x8)
@@ -331,7 +331,7 @@ def skip_direction_terms(sigma, kappa, c, eta2_train, T):
 @njit(cache=True, error_model="numpy")
 def skip_aggregate(G, F, Tr, kappa, d, eta2_test):
     """(risk, bias, variance) from the direction sums G, F, Tr."""
-    _x0 = 1/d
+    _x0 = (1/d)
     _x1 = 2*Tr
     return (G + eta2_test*(_x0*(F + _x1) - kappa + 1), G + eta2_test*(_x0*_x1 - 2*kappa + 1), eta2_test*(F*_x0 + kappa))
 

@@ -22,8 +22,10 @@ residual is below the rounding level of the closed form; its error estimate is
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import mpmath
@@ -328,11 +330,16 @@ def _stieltjes_grid(z, gamma, s, m0, use_m0, maxiter, m_out, dm_out, st_out):
         zi = z[i]
         a, b = K.mp_edges(g, gb, s[i])
         status = _SUCCESS
-        if use_m0:
+        if zi == 0.0:
+            # m(0) = 1/(s (1 - gamma)) without atom; the atom at 0 is a pole (gamma >= 1)
+            m = complex(1.0 / (s[i] * gb), 0.0) if gb > 0.0 else complex(math.inf, 0.0)
+        elif use_m0:
             m = m0[i]
             status = _MAX_ITERATIONS
             for _ in range(maxiter):
                 P, dP = K.mp_stieltjes_poly(zi, m, g, gb, s[i])
+                if dP == 0.0:
+                    break
                 step = P / dP
                 m = m - step
                 if abs(step) <= 4.0 * _EPS * abs(m):
@@ -340,8 +347,11 @@ def _stieltjes_grid(z, gamma, s, m0, use_m0, maxiter, m_out, dm_out, st_out):
                     break
         else:
             m = K.mp_stieltjes(zi, g, gb, s[i])
-        dm = K.mp_stieltjes_deriv(zi, m, g, gb, s[i])
-        if zi.imag == 0.0 and a <= zi.real <= b:
+        if zi == 0.0 and gb <= 0.0:
+            dm = complex(math.nan, 0.0)
+        else:
+            dm = K.mp_stieltjes_deriv(zi, m, g, gb, s[i])
+        if zi.imag == 0.0 and a <= zi.real <= b and a < b and zi != 0.0:
             status = _AT_EDGE
         elif not (math.isfinite(m.real) and math.isfinite(m.imag)):
             status = _NON_FINITE
@@ -405,6 +415,31 @@ def _skip_grid(c, kappa, e2tr, e2te, sv, ell, d, maxiter,
             st_out[i] = _NON_FINITE
         else:
             st_out[i] = st
+
+
+def _invalidate_stale_caches() -> None:
+    """Flush this module's numba caches when ``_kernels.py`` changed since they were written.
+
+    numba keys a cached function on the stat of its own source file only, so regenerating the
+    kernels would otherwise leave the solver loops calling the old inlined kernels. A stamp
+    (hash of ``_kernels.py``) is kept next to the cache files.
+    """
+    try:
+        digest = hashlib.sha256(Path(K.__file__).read_bytes()).hexdigest()[:32]
+        dispatchers = [obj for obj in globals().values() if hasattr(obj, "_cache")
+                       and getattr(obj, "py_func", None) is not None
+                       and obj.py_func.__module__ == __name__]
+        stamp = Path(dispatchers[0]._cache._cache_path) / "rmtrisk_solver.kernels-stamp"
+        old = stamp.read_text() if stamp.exists() else None
+        if old != digest:
+            for disp in dispatchers:
+                disp._cache.flush()
+            stamp.write_text(digest)
+    except (OSError, AttributeError, IndexError):  # pragma: no cover - caching is optional
+        pass
+
+
+_invalidate_stale_caches()
 
 
 # ============================================================================================

@@ -160,6 +160,10 @@ class _KernelPrinter(PythonCodePrinter):
         self._sqrt = "cmath.sqrt" if complex_ else "math.sqrt"
 
     def _print_Pow(self, expr, rational=False):  # noqa: D102
+        # x**(-n) as 1/x**n: numba raises ZeroDivisionError for 0.0**(-n) even with
+        # error_model="numpy", while 1/0.0 gives inf
+        if expr.exp.is_Integer and expr.exp < 0:
+            return f"(1/{self.parenthesize(expr.base**(-expr.exp), 0)})"
         return self._hprint_Pow(expr, rational=rational, sqrt=self._sqrt)
 
 

@@ -81,26 +81,33 @@ def latex_threshold() -> str:
     phi = sp.atan2(sp.sqrt(_a * (_b - _t)), sp.sqrt(_b * (_t - _a)))
     return (r"R = (b - t)(t - a),\quad \theta = " + sp.latex(theta)
             + r",\quad \varphi = " + sp.latex(phi)
-            + r";\qquad \mu((\theta_\kappa, \infty)) = T_0(\theta_\kappa) = \mathrm{mass},"
+            + r";\qquad \mu((t_\star, \infty)) = T_0(t_\star) = \mathrm{mass},"
             + r"\quad F'(t) = -f(t)")
 
 
 def latex_skip_risk() -> dict[str, str]:
     """The per-direction terms and the aggregate of the proportional skip risk."""
     K = rk.SKIP
+    names = {K.eta2_train: r"\eta_{\mathrm{trn}}^2", K.eta2_test: r"\eta_{\mathrm{tst}}^2"}
+
+    def tex(e: sp.Expr) -> str:
+        return sp.latex(e, symbol_names=names)
+
     gamma_i, _, frob_i, _, trace_i, _ = rk.skip_direction_terms()
     risk, bias, var = rk.skip_aggregate()
     return {
-        "Gamma_i": r"\Gamma_i = " + sp.latex(gamma_i),
-        "frob_i": r"\|W\|_F^2 = \kappa d + \sum_i " + sp.latex(frob_i),
-        "trace_i": r"\operatorname{tr} W = -\kappa d + \sum_i " + sp.latex(trace_i),
-        "risk": r"\mathcal{R} = " + sp.latex(risk),
-        "bias": r"\mathrm{bias} = " + sp.latex(bias),
-        "variance": r"\mathrm{variance} = " + sp.latex(var),
-        "kappa_to_0": r"T \to " + sp.latex(rk.skip_fixed_k_moment()) + r"\quad(\kappa \to 0)",
-        "sums": (r"G = \sum_i \ell_i \Gamma_i,\ F = \sum_i \mathrm{frob}_i,\ "
-                 r"\mathrm{Tr} = \sum_i \mathrm{trace}_i,\ T = T_{-1}(\theta),\ "
-                 + sp.latex(K.T) + r" \text{ under } \gamma = 1/c,\ s = \eta^2_{trn}"),
+        "law": (r"\mu = \mathrm{MP}\left(\gamma = 1/c,\ \bar{\gamma} = (c - 1)/c,\ s = "
+                + names[K.eta2_train] + r"\right),\quad \mu((t_\star, \infty)) = \kappa c,"
+                r"\quad T = T_{-1}(t_\star)"),
+        "Gamma_i": r"\Gamma_i = " + tex(gamma_i),
+        "frob_i": r"\|W\|_F^2 = \kappa d + \sum_i \left(" + tex(frob_i) + r"\right)",
+        "trace_i": r"\operatorname{tr} W = -\kappa d + \sum_i " + tex(trace_i),
+        "sums": r"G = \sum_i \ell_i \Gamma_i,\quad F = \|W\|_F^2 - \kappa d,\quad "
+                r"\mathrm{Tr} = \operatorname{tr} W + \kappa d",
+        "risk": r"\mathcal{R} = " + tex(risk),
+        "bias": r"\mathrm{bias} = " + tex(bias),
+        "variance": r"\mathrm{variance} = " + tex(var),
+        "kappa_to_0": r"T \to " + tex(rk.skip_fixed_k_moment()) + r"\quad(\kappa \to 0)",
     }
 
 
