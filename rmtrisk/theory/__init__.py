@@ -15,7 +15,7 @@ from ..status import SolverError, Status
 from .bottleneck import bottleneck_risk
 from .one_layer import direction_factors, optimal_training_snr
 from .paper import paper_bottleneck_risk, paper_skip_risk
-from .skip import skip_fixed_k_risk
+from .skip import skip_risk
 
 __all__ = [
     "VARIANTS",
@@ -74,20 +74,24 @@ def regime(problem: Problem) -> str:
     if not problem.skip:
         return "one-layer" if len(problem.kept) >= problem.r else "bottleneck"
     if problem.c > 1:
-        return "skip-fixed-k"
+        return "skip-proportional"
     return "unsupported"
 
 
-def _result(bias: float, variance: float, variant: str, name: str, finite_size: bool
-            ) -> RiskResult:
+def _result(bias: float, variance: float, variant: str, name: str, finite_size: bool,
+            status: Status = Status.SUCCESS) -> RiskResult:
     risk = bias + variance
+    if status not in (Status.SUCCESS, Status.AT_EDGE):
+        return RiskResult(risk, bias, variance, status, variant, name, finite_size,
+                          f"the solver reported {status.name}")
     if math.isinf(risk) and not math.isnan(risk):
         return RiskResult(math.inf, bias, variance, Status.AT_INTERPOLATION_THRESHOLD, variant,
                           name, finite_size, "finite-size expectation is infinite (d - N small)")
     if not math.isfinite(risk):
         return RiskResult(risk, bias, variance, Status.NON_FINITE, variant, name, finite_size,
                           "non-finite risk")
-    return RiskResult(risk, bias, variance, Status.SUCCESS, variant, name, finite_size)
+    message = "the threshold sits at a spectral edge" if status is Status.AT_EDGE else ""
+    return RiskResult(risk, bias, variance, status, variant, name, finite_size, message)
 
 
 def asymptotic_risk(problem: Problem, variant: str = "default", *, finite_size: bool = False,
@@ -130,7 +134,8 @@ def asymptotic_risk(problem: Problem, variant: str = "default", *, finite_size: 
         parts = paper_skip_risk(problem) if problem.skip else paper_bottleneck_risk(problem)
         out = _result(*parts, variant, name, finite_size)
     elif problem.skip:
-        out = _result(*skip_fixed_k_risk(problem, finite_size), variant, name, finite_size)
+        bias, variance, status = skip_risk(problem, finite_size)
+        out = _result(bias, variance, variant, name, finite_size, status)
     else:
         out = _result(*bottleneck_risk(problem, finite_size), variant, name, finite_size)
     if throw and out.status is not Status.SUCCESS:

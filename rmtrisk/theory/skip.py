@@ -1,4 +1,9 @@
-"""Risk of the skip-connection DAE for c > 1, lambda = 0 and a bottleneck k fixed as d grows.
+"""Risk of the skip-connection DAE for c > 1 and lambda = 0.
+
+:func:`skip_risk` (the default) evaluates the proportional-bottleneck formula ``k = kappa d``
+with the compiled engine (:func:`rmtrisk.solver.skip_proportional_risk`: truncated
+Marchenko–Pastur moment above the threshold that keeps ``k`` noise directions).
+:func:`skip_fixed_k_risk` is its ``kappa -> 0`` limit in closed form, derived below.
 
 For c > 1, ``T H T^T = A A^T``: the bottleneck keeps the top-k left singular vectors ``E_k`` of
 the training noise and ``W = -E_k E_k^T A Y^+``. Per signal direction ``(u, v, sigma)`` Woodbury
@@ -20,8 +25,32 @@ from __future__ import annotations
 import numpy as np
 
 from ..problem import Problem
+from ..status import Status
 
-__all__ = ["skip_fixed_k_risk"]
+__all__ = ["skip_fixed_k_risk", "skip_risk"]
+
+
+def skip_risk(problem: Problem, finite_size: bool = False) -> tuple[float, float, Status]:
+    """``(bias, variance, status)`` of the skip-connection minimizer, c > 1, lambda = 0.
+
+    Bottleneck widths beyond ``N`` keep the whole noise spectrum (``kappa -> 1/c``). With
+    ``finite_size`` the resolvent mean ``q = c / ((c - 1) eta^2)`` in ``||W||_F^2`` becomes
+    the exact inverse-Wishart mean ``d / ((d - N - 1) eta^2)``.
+    """
+    from ..solver import skip_proportional_risk
+
+    kappa = min(problem.k, problem.n) / problem.d
+    res = skip_proportional_risk(problem.c, kappa, problem.eta2_train, problem.eta2_test,
+                                 problem.sv_array, problem.test_energy_array, problem.d)
+    bias, variance, status = float(res.bias), float(res.variance), Status(int(res.status))
+    if finite_size and status.ok:
+        d, n, e2 = problem.d, problem.n, problem.eta2_train
+        if d - n - 1 <= 0:
+            return bias, np.inf, Status.AT_INTERPOLATION_THRESHOLD
+        shift = (d / (d - n - 1) - problem.c / (problem.c - 1)) / e2  # q_finite - q
+        D = -(1 / e2 + 1 / problem.sv_array**2)
+        variance += problem.eta2_test / d * float(np.sum(-kappa * shift / D))
+    return bias, variance, status
 
 
 def skip_fixed_k_risk(problem: Problem, finite_size: bool = False) -> tuple[float, float]:
