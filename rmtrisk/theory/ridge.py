@@ -1,0 +1,218 @@
+"""Bottleneck DAE without skip connection and with product regularization ``lambda > 0``.
+
+The global minimizer is ``W = Pi_k X S`` with ``S = (Y^T Y + lambda)^{-1} Y^T`` and ``Pi_k`` the
+projector on the top-``k`` eigenvectors of ``X H X^T``, ``H = S Y`` (``rmtrisk.training``).
+Derivation (``docs/ridge.md``): for one signal direction ``(u, v, sigma)``,
+``Y^T Y + lambda = (A^T A + lambda) + B C B^T`` with ``B = [A^T u, v]``,
+``C = [[0, sigma], [sigma, sigma^2]]``; Woodbury with ``Q = (A^T A + lambda)^{-1}`` and the
+concentration ``v^T Q v -> m``, ``u^T A Q A^T u -> (N/d)(1 - lambda m)``, mixed forms ``-> 0``,
+where ``m = m(-lambda)`` is the Stieltjes transform of the Marchenko–Pastur law ``mu`` of
+``A^T A`` (ratio ``gamma = N/d = 1/c``, scale ``eta^2``), give, in units ``eta^2 = 1``
+(``t = sigma^2/eta^2``, ``lam = lambda/eta^2``),
+
+    g  = 1 - lam m(-lam)              = int x / (x + lam) dmu(x),
+    g' = m(-lam) - lam m'(-lam)       = int x / (x + lam)^2 dmu(x)  (= d(lam m)/d lam),
+    u^T W u -> g t / (1 + g t),        sigma^2 v^T S S^T v -> t (1 + t) g' / (1 + g t)^2,
+
+so the per-direction factors are
+
+    b = 1 / (1 + g t)^2,      v = t (1 + t) g' / (1 + g t)^2,
+
+and ``R = sum_{i in I} (l_i b_i + eta_tst^2 v_i / d) + sum_{i not in I} l_i``. The kept
+eigenvalues of ``X H X^T`` are ``eta^2 g t (1 + t)/(1 + g t)``, increasing in ``t``: the top-k
+eigenvectors are the top-k signal directions. In closed form (no cancellation anywhere,
+``lam > 0`` or ``c != 1``)
+
+    s  = sqrt((lam + (1 + sqrt(gamma))^2) (lam + (1 - sqrt(gamma))^2)),
+    g  = 2 / (1 + gamma + lam + s),        g' = g / s,
+
+``g`` being the root in ``(0, 1]`` of ``gamma g^2 - (1 + gamma + lam) g + 1 = 0``. Limits:
+``lam -> 0`` gives ``g -> min(1, c)`` and the minimum-norm factors of
+:func:`rmtrisk.theory.one_layer.direction_factors` on both sides of ``c = 1``; ``lam -> inf``
+gives ``b -> 1``, ``v -> 0``; at ``c = 1`` and ``lam > 0``, ``s = sqrt(lam (lam + 4)) > 0``
+and the risk is finite.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import minimize_scalar
+
+from ..problem import Problem
+
+__all__ = [
+    "OptimalRegularization",
+    "ridge_bottleneck_risk",
+    "ridge_direction_factors",
+    "ridge_resolvent_moments",
+    "optimal_regularization",
+]
+
+
+class OptimalRegularization(NamedTuple):
+    """Risk-minimizing product regularization ``lambda*`` and the risk it achieves."""
+
+    reg: float
+    risk: float
+
+
+def ridge_resolvent_moments(c: ArrayLike, lam: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """``(g, g')`` of the unit-scale Marchenko–Pastur law of ``A^T A`` at ``z = -lam``.
+
+    ``g = int x/(x + lam) dmu = 1 - lam m(-lam)`` and
+    ``g' = int x/(x + lam)^2 dmu = m(-lam) - lam m'(-lam)``, with ``mu`` the law of ``A^T A``
+    (``A`` d x N, entries ``N(0, 1/d)``, ratio ``gamma = N/d = 1/c``; atom ``1 - d/N`` at 0
+    when ``c < 1``).
+
+    Parameters
+    ----------
+    c : array_like
+        Aspect ratio ``d / N > 0``.
+    lam : array_like
+        Regularization in noise units ``lambda / eta_trn^2 >= 0`` (``> 0`` when ``c = 1``).
+
+    Returns
+    -------
+    g, gprime : ndarray
+        Broadcast arrays; ``gprime`` is ``inf`` at ``c = 1, lam = 0``.
+    """
+    c = np.asarray(c, dtype=float)
+    lam = np.asarray(lam, dtype=float)
+    if np.any(~np.isfinite(c)) or np.any(c <= 0):
+        raise ValueError(f"c must be finite and > 0, got {c}")
+    if np.any(np.isnan(lam)) or np.any(lam < 0):
+        raise ValueError(f"lam must be >= 0, got {lam}")
+    gamma = 1.0 / c
+    root = np.sqrt(gamma)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        s = np.sqrt((lam + (1.0 + root) ** 2) * (lam + (1.0 - root) ** 2))
+        g = 2.0 / (1.0 + gamma + lam + s)
+        gprime = g / s
+    return g, gprime
+
+
+def ridge_direction_factors(t: ArrayLike, c: float, lam: float
+                            ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-direction bias and variance factors ``(b_i, v_i)`` of the ridge bottleneck DAE.
+
+    Parameters
+    ----------
+    t : array_like
+        Training SNRs ``sigma_i^2 / eta_trn^2 > 0``.
+    c : float
+        Aspect ratio ``d / N > 0``.
+    lam : float
+        Regularization in noise units ``lambda / eta_trn^2 >= 0`` (``> 0`` when ``c = 1``).
+
+    Returns
+    -------
+    b, v : ndarray
+        ``b = 1/(1 + g t)^2`` and ``v = t (1 + t) g'/(1 + g t)^2`` (``g, g'`` from
+        :func:`ridge_resolvent_moments`), such that
+        ``R = sum_{i in I} (l_i b_i + eta_tst^2 v_i / d) + sum_{i not in I} l_i``.
+    """
+    t = np.asarray(t, dtype=float)
+    if np.any(~np.isfinite(t)) or np.any(t <= 0):
+        raise ValueError(f"t must be finite and > 0, got {t}")
+    g, gprime = ridge_resolvent_moments(c, lam)
+    den = (1.0 + g * t) ** 2
+    with np.errstate(invalid="ignore"):
+        return 1.0 / den, t * (1.0 + t) * gprime / den
+
+
+def _check(problem: Problem) -> None:
+    if problem.skip:
+        raise ValueError("ridge_bottleneck_risk applies to the model without skip (skip=False)")
+
+
+def ridge_bottleneck_risk(problem: Problem) -> tuple[float, float]:
+    """``(bias, variance)`` of the no-skip critical point ``problem.kept`` at ``lambda = reg``.
+
+    Parameters
+    ----------
+    problem : Problem
+        ``skip=False``; ``reg > 0`` (``reg = 0`` is accepted and gives the minimum-norm limit,
+        with infinite variance at ``c = 1``).
+
+    Returns
+    -------
+    bias, variance : float
+        ``variance = (eta_tst^2 / d) sum_{i in I} v_i`` and
+        ``bias = sum_{i in I} l_i b_i + sum_{i not in I} l_i``.
+    """
+    _check(problem)
+    b, v = ridge_direction_factors(problem.snr, problem.c, problem.reg / problem.eta2_train)
+    kept = np.zeros(problem.r, dtype=bool)
+    kept[np.asarray(problem.kept, dtype=int) - 1] = True
+    ell = problem.test_energy_array
+    bias = float(np.sum(np.where(kept, ell * b, ell)))
+    variance = float(problem.eta2_test * np.sum(v[kept]) / problem.d)
+    return bias, variance
+
+
+def optimal_regularization(problem: Problem, bounds: tuple[float, float] | None = None,
+                           grid: int = 121) -> OptimalRegularization:
+    """Product regularization ``lambda*`` minimizing the asymptotic no-skip risk.
+
+    A log-spaced scan of ``grid`` points over ``bounds`` locates the best cell, then
+    :func:`scipy.optimize.minimize_scalar` (bounded) refines ``log lambda`` between its
+    neighbours. The critical set of ``problem`` (``problem.kept``) is held fixed.
+
+    Behaviour (``docs/ridge.md``): the minimum-norm peak at ``c = 1`` (``g' = g / s`` with
+    ``s -> |1 - 1/c|``) is removed by any ``lambda > 0``, since
+    ``s >= sqrt(lam (lam + (1 + c^{-1/2})^2)) > 0``, and the optimal risk is finite and smooth
+    through ``c = 1``. With in-distribution test signal (``l_i = sigma_i^2 / N``) ``lambda*``
+    is of order ``eta_trn^2``, largest for small ``c`` and decreasing with ``c``; for one
+    direction of SNR ``t`` and ``eta_tst = eta_trn`` the risk decreases away from
+    ``lambda = 0`` iff ``c < c*(t)``,
+    ``c* = ((1 + 3t) + sqrt((1 + 3t)^2 + 4 t^3)) / (2t)`` (for ``c >= c*`` the minimum-norm
+    solution is optimal and the returned ``lambda*`` is the lower bound). With a strong test
+    signal (``l_i = O(1)``) the variance is only ``O(1/d)`` and ``lambda*`` sits at the lower
+    bound except near ``c = 1``.
+
+    Parameters
+    ----------
+    problem : Problem
+        ``skip=False``; its ``reg`` is ignored.
+    bounds : (float, float), optional
+        Search interval for ``lambda`` (absolute units); default
+        ``(1e-6, 1e4) * eta2_train``. A minimizer at an end means the optimum lies outside.
+    grid : int
+        Number of scan points (>= 3).
+
+    Returns
+    -------
+    OptimalRegularization
+        ``(reg, risk)``.
+    """
+    _check(problem)
+    if bounds is None:
+        bounds = (1e-6 * problem.eta2_train, 1e4 * problem.eta2_train)
+    lo, hi = (float(x) for x in bounds)
+    if not 0 < lo < hi or not np.isfinite(hi):
+        raise ValueError(f"bounds must satisfy 0 < low < high < inf, got {bounds}")
+    if isinstance(grid, bool) or int(grid) != grid or grid < 3:
+        raise ValueError(f"grid must be an integer >= 3, got {grid!r}")
+
+    t = problem.snr
+    kept = np.zeros(problem.r, dtype=bool)
+    kept[np.asarray(problem.kept, dtype=int) - 1] = True
+    ell = problem.test_energy_array
+    drop = float(np.sum(ell[~kept]))
+    scale = problem.eta2_test / problem.d
+
+    def risk(log_reg: float) -> float:
+        b, v = ridge_direction_factors(t[kept], problem.c, np.exp(log_reg) / problem.eta2_train)
+        return float(np.sum(ell[kept] * b + scale * v)) + drop
+
+    xs = np.linspace(np.log(lo), np.log(hi), int(grid))
+    vals = np.array([risk(x) for x in xs])
+    j = int(np.nanargmin(vals))
+    a, b = xs[max(j - 1, 0)], xs[min(j + 1, xs.size - 1)]
+    res = minimize_scalar(risk, bounds=(a, b), method="bounded", options={"xatol": 1e-10})
+    if res.fun <= vals[j]:
+        return OptimalRegularization(float(np.exp(res.x)), float(res.fun))
+    return OptimalRegularization(float(np.exp(xs[j])), float(vals[j]))
