@@ -16,7 +16,7 @@ import math
 
 from numba import njit
 
-__all__ = ["mp_edges", "mp_masses", "mp_density", "mp_tail_mass", "mp_tail_mass_dt", "mp_moment_m2", "mp_moment_scale_m2", "mp_moment_m1", "mp_moment_scale_m1", "mp_moment_0", "mp_moment_scale_0", "mp_moment_1", "mp_moment_scale_1", "mp_moment_2", "mp_moment_scale_2", "mp_threshold_guess", "mp_stieltjes", "mp_stieltjes_real", "mp_stieltjes_deriv", "mp_stieltjes_poly", "skip_direction_terms", "skip_aggregate", "skip_fixed_k_moment"]
+__all__ = ["mp_edges", "mp_masses", "mp_density", "mp_tail_mass", "mp_tail_mass_dt", "mp_moment_m2", "mp_moment_scale_m2", "mp_moment_m1", "mp_moment_scale_m1", "mp_moment_0", "mp_moment_scale_0", "mp_moment_1", "mp_moment_scale_1", "mp_moment_2", "mp_moment_scale_2", "mp_threshold_guess", "mp_stieltjes", "mp_stieltjes_real", "mp_stieltjes_deriv", "mp_stieltjes_poly", "skip_direction_terms", "skip_aggregate", "skip_fixed_k_moment", "one_layer_factors_c_gt_1", "one_layer_factors_c_lt_1"]
 
 
 @njit(cache=True, error_model="numpy")
@@ -340,3 +340,20 @@ def skip_aggregate(G, F, Tr, kappa, d, eta2_test):
 def skip_fixed_k_moment(kappa, c, eta2_train):
     """kappa -> 0 limit of T_{-1}: kappa c / (eta2_train (1 + 1/sqrt(c))^2)."""
     return c*kappa/(eta2_train*(1 + 1/math.sqrt(c))**2)
+
+
+@njit(cache=True, error_model="numpy")
+def one_layer_factors_c_gt_1(t, a, q, q2):
+    """(b, v) of one direction of W = X Y^+, c > 1 (Woodbury; q2 unused)."""
+    _x0 = q*t
+    _x1 = _x0*(1 - a) + 1
+    return ((1/_x1**2), _x0/_x1)
+
+
+@njit(cache=True, error_model="numpy")
+def one_layer_factors_c_lt_1(t, a, q, q2):
+    """(b, v) of one direction of W = X Y^+, c < 1 (Woodbury)."""
+    _x0 = q*t
+    _x1 = a - 1
+    _x2 = (1/(_x0*(-_x1) + 1)**2)
+    return (_x2, _x2*(_x0*a + _x1**2*q2*t**2))

@@ -25,6 +25,7 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from . import marchenko_pastur as mpl
 from . import risk as rk
+from . import woodbury as wb
 
 __all__ = [
     "KERNELS",
@@ -37,6 +38,7 @@ __all__ = [
 
 S = mpl.SYMBOLS
 K = rk.SKIP
+W = wb.WB
 _LAW_ARGS = (S.gamma, S.gammabar, S.s)
 
 HEADER = '''\
@@ -149,6 +151,12 @@ KERNELS: tuple[KernelSpec, ...] = (
     KernelSpec("skip_fixed_k_moment", (K.kappa, K.c, K.eta2_train),
                lambda: (rk.skip_fixed_k_moment(),),
                "kappa -> 0 limit of T_{-1}: kappa c / (eta2_train (1 + 1/sqrt(c))^2)."),
+    KernelSpec("one_layer_factors_c_gt_1", (W.t, W.a, W.q, W.q2),
+               lambda: wb.one_layer_factors("over"),
+               "(b, v) of one direction of W = X Y^+, c > 1 (Woodbury; q2 unused)."),
+    KernelSpec("one_layer_factors_c_lt_1", (W.t, W.a, W.q, W.q2),
+               lambda: wb.one_layer_factors("under"),
+               "(b, v) of one direction of W = X Y^+, c < 1 (Woodbury)."),
 )
 
 
