@@ -11,6 +11,7 @@ import sympy as sp
 
 from . import marchenko_pastur as mpl
 from . import risk as rk
+from . import woodbury as wb
 
 __all__ = [
     "latex_density",
@@ -22,6 +23,7 @@ __all__ = [
     "latex_stieltjes_root",
     "latex_threshold",
     "latex_truncated_moment",
+    "latex_woodbury",
     "equations_markdown",
 ]
 
@@ -111,6 +113,39 @@ def latex_skip_risk() -> dict[str, str]:
     }
 
 
+def latex_woodbury() -> dict[str, str]:
+    """Per-direction Woodbury derivation: core matrix, one-layer factors, skip terms (eta = 1)."""
+    W = wb.WB
+    conc = wb.one_layer_concentration("over")
+    core = wb.core_matrix(wb.quadratic_form_matrix("z")).subs(conc).subs(sp.sqrt(W.t), W.sigma)
+    out = {
+        "core": (r"C = " + sp.latex(wb.coupling_matrix()) + r",\quad M = C^{-1} + "
+                 r"\operatorname{diag}(a, q) = " + sp.latex(core)),
+    }
+    names = {"over": "c_gt_1", "under": "c_lt_1"}
+    for side in wb.SIDES:
+        align = wb.one_layer_derived(side)[0]
+        b, v = wb.one_layer_factors(side)
+        lim = wb.one_layer_limits(side)
+        sn_b, sn_v = wb.sonthalia_nadakuditi(side)
+        out[f"one_layer_{names[side]}"] = (
+            r"u^\top W u = " + sp.latex(align) + r",\quad b = (1 - u^\top W u)^2 = "
+            + sp.latex(b) + r",\quad v = \|W\|_F^2 = " + sp.latex(v))
+        out[f"one_layer_{names[side]}_limit"] = (
+            ",\\ ".join(sp.latex(k) + " = " + sp.latex(x) for k, x in lim.items())
+            + r"\ \Rightarrow\ b = " + sp.latex(sn_b) + r",\quad v = " + sp.latex(sn_v))
+    gamma, frob, trace = wb.skip_derived()
+    out["skip_woodbury"] = (
+        r"\|W u_i\|^2 = " + sp.latex(gamma) + r",\quad \|W\|_F^2 = \kappa d + \sum_i "
+        + sp.latex(frob) + r",\quad \operatorname{tr} W = -\kappa d + \sum_i " + sp.latex(trace))
+    gamma, frob, trace = wb.skip_fixed_k_closed_form()
+    out["skip_fixed_k"] = (
+        r"T = " + sp.latex(wb.skip_fixed_k_moment_unit()) + r":\quad \|W u_i\|^2 = "
+        + sp.latex(gamma) + r",\quad \mathrm{frob}_i = " + sp.latex(frob)
+        + r",\quad \mathrm{trace}_i = " + sp.latex(trace))
+    return out
+
+
 def latex_equations() -> dict[str, str]:
     """Every derived equation, by name."""
     out = {
@@ -124,6 +159,7 @@ def latex_equations() -> dict[str, str]:
     for p in mpl.MOMENT_ORDERS:
         out[f"T_{p}"] = latex_truncated_moment(p)
     out.update({f"skip_{k}": v for k, v in latex_skip_risk().items()})
+    out.update({f"woodbury_{k}": v for k, v in latex_woodbury().items()})
     return out
 
 
