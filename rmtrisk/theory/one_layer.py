@@ -11,7 +11,11 @@ route of MODEL.md §7 gives, at leading order,
 
 Per direction the bias factor is ``(1 - u^T W u)^2`` and the variance factor ``||W||_F^2`` of the
 rank-one part, so ``R = sum_i l_i b_i + (eta_tst^2 / d) sum_i v_i`` (Sonthalia & Nadakuditi;
-MODEL.md §5). The *finite-size* variant replaces the limits of ``q`` and ``q_2`` by the exact
+MODEL.md §5). These factors are derived by sympy in :mod:`rmtrisk.symbolic.woodbury` and
+evaluated by the generated kernels ``one_layer_factors_c_gt_1`` / ``one_layer_factors_c_lt_1``
+of :mod:`rmtrisk._kernels`; this module only supplies ``(a, q, q_2)``.
+
+The *finite-size* variant replaces the limits of ``q`` and ``q_2`` by the exact
 Gaussian expectations ``E tr (A^T A)^{-1} = d^2 N / (eta^2 d (d - N - 1))`` and the
 inverse-Wishart moments ``E W^{-1} = I / (n - p - 1)``,
 ``E W^{-2} = (n - 1) I / ((n - p)(n - p - 1)(n - p - 3))``, keeping ``a = N/d`` (resp. ``d/N``)
@@ -21,6 +25,8 @@ exact. That is the dominant finite-size correction near ``c = 1``.
 from __future__ import annotations
 
 import numpy as np
+
+from .. import _kernels as K
 
 __all__ = ["direction_factors", "optimal_training_snr"]
 
@@ -67,14 +73,13 @@ def direction_factors(t: np.ndarray, d: int, n: int, finite_size: bool = False
         ``R = sum_i l_i b_i + (eta_tst^2 / d) sum_i v_i`` for the directions kept.
     """
     t = np.asarray(t, dtype=float)
-    a, q, q2 = _resolvent_moments(d, n, finite_size)
-    shrink = (1 - a) * q  # Q for c > 1, P for c < 1 (both -> 1 resp. c in the limit)
+    a, q, q2 = (float(x) for x in _resolvent_moments(d, n, finite_size))
+    kernel = K.one_layer_factors_c_gt_1 if d > n else K.one_layer_factors_c_lt_1
+    b = np.empty_like(t)
+    v = np.empty_like(t)
     with np.errstate(invalid="ignore", divide="ignore"):
-        b = 1.0 / (1.0 + shrink * t) ** 2
-        if d > n:
-            v = q * t / (1.0 + shrink * t)
-        else:
-            v = (a * q / t + (1 - a) ** 2 * q2) / (shrink + 1.0 / t) ** 2
+        for i, ti in np.ndenumerate(t):
+            b[i], v[i] = kernel(float(ti), a, q, q2)
     if not np.isfinite(q):
         b = np.zeros_like(t)
         v = np.full_like(t, np.inf)

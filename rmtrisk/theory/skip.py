@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _kernels as K
 from ..problem import Problem
 from ..status import Status
 
@@ -54,20 +55,26 @@ def skip_risk(problem: Problem, finite_size: bool = False) -> tuple[float, float
 
 
 def skip_fixed_k_risk(problem: Problem, finite_size: bool = False) -> tuple[float, float]:
-    """``(bias, variance)`` of the skip-connection minimizer, c > 1, lambda = 0, k fixed."""
-    d, n, k, c = problem.d, problem.n, problem.k, problem.c
-    t = problem.snr
-    rho = t / (1 + t)
-    root = np.sqrt(c)
+    """``(bias, variance)`` of the skip-connection minimizer, c > 1, lambda = 0, k fixed.
+
+    Evaluates the proportional-bottleneck expressions of :mod:`rmtrisk.symbolic.risk` (generated
+    kernels ``skip_direction_terms`` and ``skip_aggregate``) at the fixed-``k`` moment
+    ``T = kappa c / (eta_trn^2 (1 + 1/sqrt(c))^2)`` (kernel ``skip_fixed_k_moment``,
+    ``kappa = k/d``). That is identically the closed form of the module docstring
+    (:func:`rmtrisk.symbolic.woodbury.skip_identities`, which also derives both by Woodbury).
+    With ``finite_size``, ``h = d / (d - N - 1)`` replaces ``c / (c - 1)`` in ``||W||_F^2``.
+    """
+    d, n, c, e2 = problem.d, problem.n, float(problem.c), float(problem.eta2_train)
+    kappa = problem.k / d
+    T = K.skip_fixed_k_moment(kappa, c, e2)
+    G = F = Tr = 0.0
+    for sigma, ell in zip(problem.sv_array, problem.test_energy_array, strict=True):
+        gamma, _, frob, _, trace, _ = K.skip_direction_terms(float(sigma), kappa, c, e2, T)
+        G, F, Tr = G + float(ell) * gamma, F + frob, Tr + trace
     if finite_size:
+        # frob_i = kappa (h - g) rho_i: replace h = c/(c - 1) by the inverse-Wishart mean
         h = d / (d - n - 1) if d - n - 1 > 0 else np.inf
-    else:
-        h = c / (c - 1)
-    g = c * (root - 1) / (root + 1)
-    leak = (k / d) * (1 + (root - 1) ** 2 * t) / (1 + t) ** 2
-    frob2 = k * (1 + (h - g) * rho.sum() / d)
-    trace = -k * (1 - g * rho.sum() / d)
-    eta2 = problem.eta2_test
-    variance = eta2 * frob2 / d
-    bias = float(np.dot(problem.test_energy_array, leak)) + eta2 * (d + 2 * trace) / d
-    return bias, variance
+        t = problem.snr
+        F += kappa * (h - c / (c - 1)) * float(np.sum(t / (1 + t)))
+    _, bias, variance = K.skip_aggregate(G, F, Tr, kappa, float(d), float(problem.eta2_test))
+    return float(bias), float(variance)
