@@ -67,16 +67,19 @@ def test_factors_against_direct_large_d_evaluation(c, lam):
     n = round(d / c)
     t = 1.5
     A = rng.standard_normal((d, n)) / math.sqrt(d)
+    gram = A @ A.T
+    gram.flat[:: d + 1] += lam
     bias, var = [], []
     for _ in range(16):
         u = rng.standard_normal(d)
         u /= np.linalg.norm(u)
         v = rng.standard_normal(n)
         v /= np.linalg.norm(v)
-        Y = A + math.sqrt(t) * np.outer(u, v)
-        K = Y @ Y.T + lam * np.eye(d)
-        sol = np.linalg.solve(K, np.column_stack([u, Y @ v]))
-        uWu = math.sqrt(t) * (Y @ v) @ sol[:, 0]    # sigma v^T S u, S = Y^T K^{-1}
+        yv = A @ v + math.sqrt(t) * u                # Y v, Y = A + sqrt(t) u v^T
+        av = A @ v
+        K = gram + math.sqrt(t) * (np.outer(av, u) + np.outer(u, av)) + t * np.outer(u, u)
+        sol = np.linalg.solve(K, np.column_stack([u, yv]))
+        uWu = math.sqrt(t) * yv @ sol[:, 0]          # sigma v^T S u, S = Y^T K^{-1}
         bias.append((1 - uWu) ** 2)
         var.append(t * sol[:, 1] @ sol[:, 1])       # sigma^2 ||S^T v||^2, S^T v = K^{-1} Y v
     b, vf = ridge_direction_factors(t, c, lam)
