@@ -8,7 +8,7 @@ from .dynamics import GradientFlowResult, gradient_flow
 from .montecarlo import MonteCarloResult, monte_carlo_risk
 from .problem import Problem
 from .status import SolverError, Status
-from .theory import RiskResult, asymptotic_risk, optimal_training_snr
+from .theory import RiskResult, asymptotic_risk, optimal_regularization, optimal_training_snr
 from .theory.optimal import optimal_bottleneck, optimal_training_noise
 from .training import RiskStatistics, critical_point, risk_statistics
 
@@ -25,6 +25,7 @@ __all__ = [
     "gradient_flow",
     "monte_carlo_risk",
     "optimal_bottleneck",
+    "optimal_regularization",
     "optimal_training_noise",
     "optimal_training_snr",
     "risk_statistics",

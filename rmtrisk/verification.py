@@ -11,6 +11,10 @@ The grid (:func:`verification_grid`) crosses
 * test signal ``in-dist`` (``l_i = sv_i^2 / N``) and, for the spiked spectrum, ``strong``
   (``l_i = 1``, where the signal terms dominate the risk).
 
+Proportional skip-connection cells (the engine regime) cross ``kappa = k/d`` in
+{0.05, 0.2, 0.4} with ``c`` in {1.25, 2, 4} (those of them in the chosen ``c`` values), the
+spiked spectrum, in-distribution and strong test signal.
+
 A cell passes when ``|MC - theory| <= max(3 stderr, 1 % |theory|)``.
 """
 
@@ -30,16 +34,19 @@ __all__ = ["C_GRID", "VerificationCell", "verification_grid", "verify_cell"]
 
 C_GRID = (0.5, 0.8, 1.1, 1.25, 1.5, 2.0, 4.0)
 K_GRID = (2, 8)
+KAPPA_GRID = (0.05, 0.2, 0.4)
+KAPPA_C_GRID = (1.25, 2.0, 4.0)
 _SPIKED = (2.0, 1.4, 1.0, 0.7)
 _WEIGHTS = 0.6 ** np.arange(6)
 _PER_SAMPLE = tuple(0.4096 * _WEIGHTS / _WEIGHTS.sum())
 
 
 class VerificationCell(NamedTuple):
-    """One grid cell: a readable key and its problem."""
+    """One grid cell: a readable key, its problem and the group it is summarised in."""
 
     key: str
     problem: Problem
+    group: str
 
 
 def verification_grid(d: int = 2000, c_values: tuple[float, ...] = C_GRID,
@@ -63,7 +70,16 @@ def verification_grid(d: int = 2000, c_values: tuple[float, ...] = C_GRID,
                             continue
                         arch = "skip" if skip else "plain"
                         key = f"d={d} c={c:g} {arch} k={k} {spectrum} {test}"
-                        yield VerificationCell(key, problem)
+                        yield VerificationCell(key, problem, f"{regime(problem)} {spectrum}")
+        if c not in KAPPA_C_GRID:
+            continue
+        for kappa in KAPPA_GRID:
+            for test in ("in-dist", "strong"):
+                ell = [1.0] * len(_SPIKED) if test == "strong" else None
+                problem = Problem(d=d, n=n, kappa=kappa, skip=True, sv=_SPIKED,
+                                  test_energy=ell, eta2_train=1.0, eta2_test=1.0)
+                key = f"d={d} c={c:g} skip kappa={kappa:g} spiked {test}"
+                yield VerificationCell(key, problem, f"{regime(problem)} kappa={kappa:g}")
 
 
 def verify_cell(cell: VerificationCell, reps: int, seed: int = 0, **mc_options: Any
@@ -88,6 +104,7 @@ def verify_cell(cell: VerificationCell, reps: int, seed: int = 0, **mc_options: 
         "k": p.k,
         "skip": p.skip,
         "regime": regime(p),
+        "group": cell.group,
         "theory": theory.risk,
         "finite_size": finite.risk,
         "paper": paper.risk,

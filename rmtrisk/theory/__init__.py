@@ -15,6 +15,7 @@ from ..status import SolverError, Status
 from .bottleneck import bottleneck_risk
 from .one_layer import direction_factors, optimal_training_snr
 from .paper import paper_bottleneck_risk, paper_skip_risk
+from .ridge import optimal_regularization, ridge_bottleneck_risk
 from .skip import skip_risk
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "RiskResult",
     "asymptotic_risk",
     "direction_factors",
+    "optimal_regularization",
     "optimal_training_snr",
     "regime",
 ]
@@ -67,10 +69,10 @@ class RiskResult:
 
 def regime(problem: Problem) -> str:
     """Name of the closed form that applies to ``problem`` (``"unsupported"`` if none)."""
+    if problem.reg > 0:
+        return "unsupported" if problem.skip else "ridge-bottleneck"
     if problem.c == 1:
         return "interpolation-threshold"
-    if problem.reg > 0:
-        return "unsupported"
     if not problem.skip:
         return "one-layer" if len(problem.kept) >= problem.r else "bottleneck"
     if problem.c > 1:
@@ -123,16 +125,20 @@ def asymptotic_risk(problem: Problem, variant: str = "default", *, finite_size: 
     if name == "interpolation-threshold":
         out = RiskResult(math.inf, math.inf, math.inf, Status.AT_INTERPOLATION_THRESHOLD,
                          variant, name, finite_size, "c = 1: the minimum-norm risk diverges")
-    elif variant == "paper" and problem.c < 1:
+    elif variant == "paper" and (problem.c < 1 or problem.reg > 0):
         out = RiskResult(math.nan, math.nan, math.nan, Status.UNSUPPORTED, variant, name,
-                         finite_size, "the paper's formulas cover c > 1 only")
+                         finite_size, "the paper's formulas cover c > 1 and lambda = 0 only")
     elif name == "unsupported":
-        why = "lambda > 0" if problem.reg > 0 else "skip connection with c < 1"
+        why = "skip connection with lambda > 0" if problem.reg > 0 else "skip connection, c < 1"
         out = RiskResult(math.nan, math.nan, math.nan, Status.UNSUPPORTED, variant, name,
                          finite_size, f"no closed form implemented yet for {why}")
     elif variant == "paper":
         parts = paper_skip_risk(problem) if problem.skip else paper_bottleneck_risk(problem)
         out = _result(*parts, variant, name, finite_size)
+    elif name == "ridge-bottleneck":
+        if finite_size:
+            raise ValueError("finite_size is not available for reg > 0")
+        out = _result(*ridge_bottleneck_risk(problem), variant, name, finite_size)
     elif problem.skip:
         bias, variance, status = skip_risk(problem, finite_size)
         out = _result(bias, variance, variant, name, finite_size, status)
