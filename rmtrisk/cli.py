@@ -190,6 +190,35 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 1 if failed and args.strict else 0
 
 
+def _cmd_curve(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .report.figures import risk_curve, risk_curve_figure
+
+    problem = problem_from_args(args)
+    c_values = np.geomspace(args.c_min, args.c_max, args.points)
+    c_values = c_values[np.abs(c_values - 1) > 1e-9] if problem.reg == 0 else c_values
+    ks = args.k_values or [problem.k]
+    mc = {}
+    for k in ks:
+        for c in args.mc_c or []:
+            res = monte_carlo_risk(problem.replace(k=k, c=c, critical_set=None),
+                                   reps=args.reps, seed=args.seed)
+            mc[(k, problem.replace(c=c).c)] = (res.risk, res.stderr)
+    if args.out:
+        fig = risk_curve_figure(problem, c_values, ks, paper=not args.no_paper, monte_carlo=mc)
+        fig.savefig(args.out, dpi=150)
+        print(f"wrote {args.out}")
+    rows = []
+    for k in ks:
+        p = problem.replace(k=k, critical_set=None)
+        for c, r in zip(c_values, risk_curve(p, c_values)):
+            rows.append({"k": k, "c": float(c), "risk": float(r)})
+    if args.table:
+        print(format_table(rows, fmt=args.format))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``rmtrisk`` command."""
     parser = argparse.ArgumentParser(
@@ -232,6 +261,21 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print JSON (risk, bias, variance, status, problem)")
     risk.add_argument("--format", choices=FORMATS, default="text")
     risk.set_defaults(func=_cmd_risk)
+
+    cur = add("curve", "risk against c for several bottleneck widths (table and/or figure)")
+    _add_problem_options(cur)
+    cur.add_argument("--k-values", type=_ints, help="bottleneck widths, e.g. 1,2,5")
+    cur.add_argument("--c-min", type=float, default=0.2)
+    cur.add_argument("--c-max", type=float, default=5.0)
+    cur.add_argument("--points", type=int, default=60)
+    cur.add_argument("--mc-c", type=_floats, help="aspect ratios with Monte Carlo points")
+    cur.add_argument("--reps", type=int, default=20)
+    cur.add_argument("--seed", type=int, default=0)
+    cur.add_argument("--out", help="figure file (png, pdf, svg; needs matplotlib)")
+    cur.add_argument("--no-paper", action="store_true", help="omit the published formula")
+    cur.add_argument("--table", action="store_true", help="print the curve as a table")
+    cur.add_argument("--format", choices=FORMATS, default="text")
+    cur.set_defaults(func=_cmd_curve)
 
     ver = add("verify", "theory against Monte Carlo over the verification grid (resumable)")
     ver.add_argument("--d", type=int, nargs="+", default=[500], help="dimensions (default 500)")

@@ -76,3 +76,18 @@ def test_python_dash_m_entry_point():
     res = subprocess.run([sys.executable, "-m", "rmtrisk", "risk", "--json"],
                          capture_output=True, text=True, check=True)
     assert json.loads(res.stdout)["status"] == "SUCCESS"
+
+
+def test_curve_table_and_figure(capsys, tmp_path):
+    out_png = tmp_path / "curve.png"
+    code, out, _ = run(["curve", "--d", "200", "--sv", "2,1", "--k-values", "1,2", "--points",
+                        "7", "--mc-c", "2", "--reps", "3", "--table", "--format", "csv",
+                        "--out", str(out_png)], capsys)
+    assert code == 0 and out_png.stat().st_size > 1000
+    lines = [ln for ln in out.splitlines() if ln and ln[0].isdigit()]
+    assert len(lines) == 12  # 2 widths x 7 points, less c = 1 (divergent without reg)
+    k, c, risk = lines[0].split(",")
+    from rmtrisk import Problem, asymptotic_risk
+
+    p = Problem.default().replace(d=200, c=float(c), sv=[2.0, 1.0], k=int(k))
+    assert float(risk) == pytest.approx(asymptotic_risk(p).risk, rel=1e-5)

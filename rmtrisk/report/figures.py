@@ -1,0 +1,87 @@
+"""Matplotlib figures (optional dependency: ``pip install rmtrisk[plot]``)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..problem import Problem
+from ..theory import asymptotic_risk
+
+__all__ = ["risk_curve", "risk_curve_figure"]
+
+
+def risk_curve(problem: Problem, c_values: Sequence[float], variant: str = "default",
+               finite_size: bool = False) -> np.ndarray:
+    """Asymptotic risk of ``problem`` at each aspect ratio in ``c_values`` (nan if unsupported).
+
+    ``d`` is kept and ``N = round(d / c)``; c = 1 (without regularization) gives ``inf``.
+    """
+    out = np.empty(len(c_values))
+    for i, c in enumerate(c_values):
+        res = asymptotic_risk(problem.replace(c=float(c)), variant, finite_size=finite_size,
+                              throw=False)
+        out[i] = res.risk
+    return out
+
+
+def risk_curve_figure(problem: Problem, c_values: Sequence[float],
+                      k_values: Sequence[int] | None = None, *, paper: bool = True,
+                      monte_carlo: dict[tuple[int, float], tuple[float, float]] | None = None
+                      ) -> Any:
+    """Risk against ``c`` for several bottleneck widths (the double-descent picture).
+
+    Parameters
+    ----------
+    problem : Problem
+        Template (its ``k`` is used when ``k_values`` is None).
+    c_values : sequence of float
+        Aspect ratios on the x axis (log scale).
+    k_values : sequence of int, optional
+        Bottleneck widths, one curve each.
+    paper : bool
+        Also draw the published formula (dashed) where it applies (c > 1).
+    monte_carlo : dict, optional
+        ``{(k, c): (mean, stderr)}`` drawn as error bars.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    c_values = np.asarray(c_values, dtype=float)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for k in (k_values or [problem.k]):
+        p = problem.replace(k=int(k), critical_set=None)
+        (line,) = ax.plot(c_values, risk_curve(p, c_values), label=f"k = {k}")
+        if paper:
+            right = c_values > 1
+            ax.plot(c_values[right], risk_curve(p, c_values[right], "paper"), ls="--",
+                    color=line.get_color(), alpha=0.7)
+        for (kk, c), (mean, se) in (monte_carlo or {}).items():
+            if kk == k:
+                ax.errorbar([c], [mean], yerr=[3 * se], fmt="o", color=line.get_color(), ms=3)
+    from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
+
+    ax.set_xscale("log")
+    finite = [v for line in ax.get_lines() for v in line.get_ydata() if np.isfinite(v) and v > 0]
+    if finite and max(finite) / min(finite) > 10:
+        ax.set_yscale("log")
+    ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20) if c_values.min() <= t <= c_values.max()]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.axvline(1.0, color="0.7", lw=0.8)
+    ax.set_xlabel("c = d / N")
+    ax.set_ylabel("test risk")
+    arch = "skip connection" if problem.skip else "bottleneck, no skip"
+    extra = " (dashed: published formula)" if paper else ""
+    ax.set_title(f"{arch}, d = {problem.d}, reg = {problem.reg:g}{extra}", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
