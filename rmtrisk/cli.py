@@ -212,7 +212,7 @@ def _cmd_curve(args: argparse.Namespace) -> int:
     rows = []
     for k in ks:
         p = problem.replace(k=k, critical_set=None)
-        for c, r in zip(c_values, risk_curve(p, c_values)):
+        for c, r in zip(c_values, risk_curve(p, c_values), strict=False):
             rows.append({"k": k, "c": float(c), "risk": float(r)})
     if args.table:
         print(format_table(rows, fmt=args.format))

@@ -89,5 +89,6 @@ def test_curve_table_and_figure(capsys, tmp_path):
     k, c, risk = lines[0].split(",")
     from rmtrisk import Problem, asymptotic_risk
 
-    p = Problem.default().replace(d=200, c=float(c), sv=[2.0, 1.0], k=int(k))
+    # the curve holds the test energies (sv^2 / N at the template's N = 100) fixed along c
+    p = Problem.default().replace(d=200, c=2.0, sv=[2.0, 1.0]).replace(c=float(c), k=int(k))
     assert float(risk) == pytest.approx(asymptotic_risk(p).risk, rel=1e-5)
