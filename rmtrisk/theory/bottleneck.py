@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..problem import Problem
+from .interaction import interaction_correction
 from .one_layer import direction_factors
 
 __all__ = ["bottleneck_risk", "kept_mask"]
@@ -30,11 +31,28 @@ def kept_mask(problem: Problem) -> np.ndarray:
     return mask
 
 
-def bottleneck_risk(problem: Problem, finite_size: bool = False) -> tuple[float, float]:
-    """``(bias, variance)`` of the no-skip critical point at lambda = 0 (c != 1)."""
+def _leading(problem: Problem, finite_size: bool) -> tuple[float, float]:
     b, v = direction_factors(problem.snr, problem.d, problem.n, finite_size)
     kept = kept_mask(problem)
     ell = problem.test_energy_array
     bias = float(np.sum(np.where(kept, ell * b, ell)))
     variance = float(problem.eta2_test * np.sum(v[kept]) / problem.d)
     return bias, variance
+
+
+def bottleneck_risk(problem: Problem, finite_size: bool = False) -> tuple[float, float]:
+    """``(bias, variance)`` of the no-skip critical point at lambda = 0 (c != 1).
+
+    With ``finite_size`` the exact finite-``d`` resolvent moments are used and the ``O(1/d)``
+    interaction of signal directions (:mod:`rmtrisk.theory.interaction`) is added to the bias
+    on both sides of ``c = 1`` and to the variance for ``c > 1``. For ``c < 1`` the variance
+    stays at its ``d -> infinity`` limit: neither the inverse-Wishart substitution nor the
+    second-order fluctuation expansion tracks Monte Carlo there (docs/interaction.md).
+    """
+    bias, variance = _leading(problem, finite_size)
+    if not finite_size or not np.isfinite(bias + variance):
+        return bias, variance
+    d_bias, d_variance = interaction_correction(problem, finite_size=True)
+    if problem.c > 1:
+        return bias + d_bias, variance + d_variance
+    return bias + d_bias, _leading(problem, False)[1]
