@@ -30,7 +30,7 @@ from .problem import Problem
 from .status import Status
 from .theory import asymptotic_risk, regime
 
-__all__ = ["C_GRID", "VerificationCell", "verification_grid", "verify_cell"]
+__all__ = ["C_GRID", "VerificationCell", "compare", "verification_grid", "verify_cell"]
 
 C_GRID = (0.5, 0.8, 1.1, 1.25, 1.5, 2.0, 4.0)
 K_GRID = (2, 8)
@@ -82,44 +82,42 @@ def verification_grid(d: int = 2000, c_values: tuple[float, ...] = C_GRID,
                 yield VerificationCell(key, problem, f"{regime(problem)} kappa={kappa:g}")
 
 
+def compare(problem: Problem, mc_risk: float, mc_stderr: float) -> dict[str, Any]:
+    """Theory columns (default, finite-size, paper) of a cell against a Monte Carlo estimate."""
+    theory = asymptotic_risk(problem, throw=False)
+    finite = asymptotic_risk(problem, finite_size=True, throw=False)
+    paper = asymptotic_risk(problem, variant="paper", throw=False)
+
+    def passes(value: float) -> bool | None:
+        if not np.isfinite(value):
+            return None
+        return bool(abs(mc_risk - value) <= max(3 * mc_stderr, 0.01 * abs(value)))
+
+    return {
+        "regime": regime(problem),
+        "theory": theory.risk,
+        "finite_size": finite.risk,
+        "paper": paper.risk,
+        "rel_err": (mc_risk - theory.risk) / theory.risk,
+        "z": (mc_risk - theory.risk) / mc_stderr,
+        "z_finite": (mc_risk - finite.risk) / mc_stderr,
+        "z_paper": (mc_risk - paper.risk) / mc_stderr if np.isfinite(paper.risk) else None,
+        "ok": passes(theory.risk),
+        "finite_ok": passes(finite.risk),
+        "paper_ok": passes(paper.risk),
+        "theory_bias": theory.bias,
+        "theory_variance": theory.variance,
+    }
+
+
 def verify_cell(cell: VerificationCell, reps: int, seed: int = 0, **mc_options: Any
                 ) -> dict[str, Any]:
     """Theory (default, finite-size, paper) and Monte Carlo of one cell, as a flat row."""
     p = cell.problem
-    theory = asymptotic_risk(p, throw=False)
-    finite = asymptotic_risk(p, finite_size=True, throw=False)
-    paper = asymptotic_risk(p, variant="paper", throw=False)
     mc = monte_carlo_risk(p, reps=reps, seed=seed, **mc_options)
-
-    def tolerance(value: float) -> float:
-        return max(3 * mc.stderr, 0.01 * abs(value))
-
-    def passes(value: float) -> bool | None:
-        return None if not np.isfinite(value) else bool(abs(mc.risk - value) <= tolerance(value))
-
-    return {
-        "key": cell.key,
-        "d": p.d,
-        "c": p.c,
-        "k": p.k,
-        "skip": p.skip,
-        "regime": regime(p),
-        "group": cell.group,
-        "theory": theory.risk,
-        "finite_size": finite.risk,
-        "paper": paper.risk,
-        "mc": mc.risk,
-        "stderr": mc.stderr,
-        "rel_err": (mc.risk - theory.risk) / theory.risk,
-        "z": (mc.risk - theory.risk) / mc.stderr,
-        "z_finite": (mc.risk - finite.risk) / mc.stderr,
-        "z_paper": (mc.risk - paper.risk) / mc.stderr if np.isfinite(paper.risk) else None,
-        "ok": passes(theory.risk),
-        "paper_ok": passes(paper.risk),
-        "mc_bias": mc.bias,
-        "mc_variance": mc.variance,
-        "theory_bias": theory.bias,
-        "theory_variance": theory.variance,
-        "reps": reps,
-        "seed": seed,
-    }
+    row: dict[str, Any] = {"key": cell.key, "group": cell.group, "d": p.d, "c": p.c, "k": p.k,
+                           "skip": p.skip, "mc": mc.risk, "stderr": mc.stderr,
+                           "mc_bias": mc.bias, "mc_variance": mc.variance, "reps": reps,
+                           "seed": seed}
+    row.update(compare(p, mc.risk, mc.stderr))
+    return row
