@@ -43,7 +43,7 @@ def test_risk_json_and_text(capsys):
     assert code == 0 and data["status"] == "SUCCESS"
     for key in ("risk", "bias", "variance", "status", "problem"):
         assert key in data
-    code, out, _ = run(["risk", "--c", "0.5", "--skip"], capsys)
+    code, out, _ = run(["risk", "--c", "0.5", "--skip", "--reg", "0.1"], capsys)
     assert code == 1 and "UNSUPPORTED" in out
     code, out, _ = run(["risk", "--variant", "paper", "--format", "markdown"], capsys)
     assert code == 0 and "| risk" in out

@@ -134,19 +134,15 @@ def test_statuses():
 
 # ---- Monte Carlo --------------------------------------------------------------------------------
 # Cells within 3 standard errors at d = 120. The proportional cells at c = 0.8 carry an O(1/d)
-# finite-size excess (fluctuations of b^T u and cross-direction leakage, docs/skip_under.md):
-# d x (MC - theory) of the signal term stays put from d = 250 to d = 1000; they are checked
-# with that allowance.
+# finite-size excess that is not derived yet (fluctuations of b^T u and cross-direction
+# leakage, docs/skip_under.md): they are not checked against the leading order here; the slow
+# test below shows that their gap is real and that d x gap stays constant.
 
 BOTTLENECKS = [dict(kappa=0.1), dict(kappa=0.3), dict(k=2)]
-# allowance d x |MC - theory| for (bias, variance) at c = 0.8, keyed by (kappa, l_i = 1):
-# about 1.3 x the excess measured at d = 250, 500 and 1000 (docs/skip_under.md, table 2)
-FINITE_SIZE = {(0.1, True): (2.4, 0.03), (0.3, True): (7.0, 0.05),
-               (0.1, False): (0.03, 0.03), (0.3, False): (0.05, 0.05)}
+CELLS = [(c, b) for c in (0.25, 0.5, 0.8) for b in BOTTLENECKS if c < 0.8 or "k" in b]
 
 
-@pytest.mark.parametrize("c", [0.25, 0.5, 0.8])
-@pytest.mark.parametrize("bottleneck", BOTTLENECKS, ids=["kappa0.1", "kappa0.3", "k2"])
+@pytest.mark.parametrize("c, bottleneck", CELLS)
 @pytest.mark.parametrize("strong", [False, True], ids=["in-dist", "l=1"])
 def test_monte_carlo(c, bottleneck, strong):
     d = 120
@@ -154,11 +150,8 @@ def test_monte_carlo(c, bottleneck, strong):
     mc = monte_carlo_risk(p, reps=100, seed=11, blas_threads=1)
     bias, var, st = skip_under_risk(p)
     assert st is Status.SUCCESS
-    allow_b = allow_v = 0.0
-    if c == 0.8 and "kappa" in bottleneck:
-        allow_b, allow_v = (x / d for x in FINITE_SIZE[bottleneck["kappa"], strong])
-    assert abs(mc.bias - bias) <= 3 * mc.bias_stderr + allow_b
-    assert abs(mc.variance - var) <= 3 * mc.variance_stderr + allow_v
+    assert abs(mc.bias - bias) <= 3 * mc.bias_stderr
+    assert abs(mc.variance - var) <= 3 * mc.variance_stderr
 
 
 @pytest.mark.slow

@@ -83,7 +83,7 @@ def test_interpolation_threshold_and_unsupported_statuses():
     assert r.status is Status.AT_INTERPOLATION_THRESHOLD and math.isinf(r.risk)
     with pytest.raises(SolverError, match="AT_INTERPOLATION_THRESHOLD"):
         asymptotic_risk(at_one)
-    for p in (make(0.5, skip=True), make(2.0, reg=0.1, skip=True)):
+    for p in (make(0.5, reg=0.1, skip=True), make(2.0, reg=0.1, skip=True)):
         r = asymptotic_risk(p, throw=False)
         assert r.status is Status.UNSUPPORTED and math.isnan(r.risk)
     r = asymptotic_risk(make(0.5), variant="paper", throw=False)

@@ -7,7 +7,7 @@ regime and returns a :class:`RiskResult` that carries a :class:`~rmtrisk.status.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from ..problem import Problem
@@ -17,6 +17,7 @@ from .one_layer import direction_factors, optimal_training_snr
 from .paper import paper_bottleneck_risk, paper_skip_risk
 from .ridge import optimal_regularization, ridge_bottleneck_risk
 from .skip import skip_risk
+from .skip_under import skip_under_risk
 
 __all__ = [
     "VARIANTS",
@@ -75,9 +76,7 @@ def regime(problem: Problem) -> str:
         return "interpolation-threshold"
     if not problem.skip:
         return "one-layer" if len(problem.kept) >= problem.r else "bottleneck"
-    if problem.c > 1:
-        return "skip-proportional"
-    return "unsupported"
+    return "skip-proportional" if problem.c > 1 else "skip-underparameterized"
 
 
 def _result(bias: float, variance: float, variant: str, name: str, finite_size: bool,
@@ -129,21 +128,25 @@ def asymptotic_risk(problem: Problem, variant: str = "default", *, finite_size: 
         out = RiskResult(math.nan, math.nan, math.nan, Status.UNSUPPORTED, variant, name,
                          finite_size, "the paper's formulas cover c > 1 and lambda = 0 only")
     elif name == "unsupported":
-        why = "skip connection with lambda > 0" if problem.reg > 0 else "skip connection, c < 1"
+        why = "skip connection with lambda > 0"
         out = RiskResult(math.nan, math.nan, math.nan, Status.UNSUPPORTED, variant, name,
                          finite_size, f"no closed form implemented yet for {why}")
     elif variant == "paper":
         parts = paper_skip_risk(problem) if problem.skip else paper_bottleneck_risk(problem)
         out = _result(*parts, variant, name, finite_size)
     elif name == "ridge-bottleneck":
-        if finite_size:
-            raise ValueError("finite_size is not available for reg > 0")
-        out = _result(*ridge_bottleneck_risk(problem), variant, name, finite_size)
+        out = _result(*ridge_bottleneck_risk(problem), variant, name, False)
+    elif name == "skip-underparameterized":
+        bias, variance, status = skip_under_risk(problem)
+        out = _result(bias, variance, variant, name, False, status)
     elif problem.skip:
         bias, variance, status = skip_risk(problem, finite_size)
         out = _result(bias, variance, variant, name, finite_size, status)
     else:
         out = _result(*bottleneck_risk(problem, finite_size), variant, name, finite_size)
+    if finite_size and not out.finite_size and out.status is Status.SUCCESS:
+        out = replace(out, message="no finite-size correction is derived for this regime; "
+                                   "the d -> infinity limit is returned")
     if throw and out.status is not Status.SUCCESS:
         raise SolverError(out.status, out.message)
     return out
