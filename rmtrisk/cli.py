@@ -163,10 +163,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     from .store import ResultStore
-    from .verification import C_GRID, verification_grid, verify_cell
+    from .verification import verification_grid, verify_cell
 
     store = ResultStore(args.out) if args.out else None
-    c_values = tuple(args.c_values) if args.c_values else C_GRID
+    c_values = tuple(args.c_values) if args.c_values else None
     cells = [cell for d in args.d for cell in verification_grid(d, c_values)]
     rows = []
     try:

@@ -12,8 +12,10 @@ The grid (:func:`verification_grid`) crosses
   (``l_i = 1``, where the signal terms dominate the risk).
 
 Proportional skip-connection cells (the engine regime) cross ``kappa = k/d`` in
-{0.05, 0.2, 0.4} with ``c`` in {1.25, 2, 4} (those of them in the chosen ``c`` values), the
-spiked spectrum, in-distribution and strong test signal.
+{0.05, 0.2, 0.4} with ``c`` in {1.25, 2, 4} and ``kappa`` in {0.1, 0.3} with ``c`` in
+{0.25, 0.5, 0.8}; product-regularized cells (no skip, ``k = 2``) cross ``reg`` in
+{0.01, 0.05, 0.3, 1} with ``c`` in {0.25, 0.5, 0.8, 1.2, 2}. Both use the spiked spectrum with
+in-distribution and strong test signal, and only the ``c`` values asked for.
 
 A cell passes when ``|MC - theory| <= max(3 stderr, 1 % |theory|)``.
 """
@@ -34,8 +36,10 @@ __all__ = ["C_GRID", "VerificationCell", "compare", "verification_grid", "verify
 
 C_GRID = (0.5, 0.8, 1.1, 1.25, 1.5, 2.0, 4.0)
 K_GRID = (2, 8)
-KAPPA_GRID = (0.05, 0.2, 0.4)
-KAPPA_C_GRID = (1.25, 2.0, 4.0)
+KAPPA_GRID = {1.25: (0.05, 0.2, 0.4), 2.0: (0.05, 0.2, 0.4), 4.0: (0.05, 0.2, 0.4),
+              0.25: (0.1, 0.3), 0.5: (0.1, 0.3), 0.8: (0.1, 0.3)}
+REG_GRID = (0.01, 0.05, 0.3, 1.0)
+REG_C_GRID = (0.25, 0.5, 0.8, 1.2, 2.0)
 _SPIKED = (2.0, 1.4, 1.0, 0.7)
 _WEIGHTS = 0.6 ** np.arange(6)
 _PER_SAMPLE = tuple(0.4096 * _WEIGHTS / _WEIGHTS.sum())
@@ -49,10 +53,22 @@ class VerificationCell(NamedTuple):
     group: str
 
 
-def verification_grid(d: int = 2000, c_values: tuple[float, ...] = C_GRID,
-                      k_values: tuple[int, ...] = K_GRID) -> Iterator[VerificationCell]:
-    """The cells of the verification suite at dimension ``d`` (see the module docstring)."""
-    for c in c_values:
+def _spiked_tests(d: int, n: int, **kw: Any) -> Iterator[tuple[str, Problem]]:
+    for test in ("in-dist", "strong"):
+        ell = [1.0] * len(_SPIKED) if test == "strong" else None
+        yield test, Problem(d=d, n=n, sv=_SPIKED, test_energy=ell, eta2_train=1.0,
+                            eta2_test=1.0, **kw)
+
+
+def verification_grid(d: int = 2000, c_values: tuple[float, ...] | None = None,
+                      k_values: tuple[int, ...] = K_GRID, *, extended: bool = True
+                      ) -> Iterator[VerificationCell]:
+    """The cells of the verification suite at dimension ``d`` (see the module docstring).
+
+    ``c_values`` restricts every part of the grid to those aspect ratios; ``extended=False``
+    leaves out the proportional and regularized cells.
+    """
+    for c in C_GRID if c_values is None else c_values:
         n = max(1, round(d / c))
         for skip in (False, True):
             for k in k_values:
@@ -71,15 +87,20 @@ def verification_grid(d: int = 2000, c_values: tuple[float, ...] = C_GRID,
                         arch = "skip" if skip else "plain"
                         key = f"d={d} c={c:g} {arch} k={k} {spectrum} {test}"
                         yield VerificationCell(key, problem, f"{regime(problem)} {spectrum}")
-        if c not in KAPPA_C_GRID:
-            continue
-        for kappa in KAPPA_GRID:
-            for test in ("in-dist", "strong"):
-                ell = [1.0] * len(_SPIKED) if test == "strong" else None
-                problem = Problem(d=d, n=n, kappa=kappa, skip=True, sv=_SPIKED,
-                                  test_energy=ell, eta2_train=1.0, eta2_test=1.0)
+    if not extended:
+        return
+    extended_c = set(KAPPA_GRID) | set(REG_C_GRID) if c_values is None else set(c_values)
+    for c in sorted(extended_c):
+        n = max(1, round(d / c))
+        for kappa in KAPPA_GRID.get(c, ()):
+            for test, problem in _spiked_tests(d, n, kappa=kappa, skip=True):
                 key = f"d={d} c={c:g} skip kappa={kappa:g} spiked {test}"
                 yield VerificationCell(key, problem, f"{regime(problem)} kappa={kappa:g}")
+        if c in REG_C_GRID:
+            for reg in REG_GRID:
+                for test, problem in _spiked_tests(d, n, k=2, reg=reg):
+                    key = f"d={d} c={c:g} plain k=2 reg={reg:g} spiked {test}"
+                    yield VerificationCell(key, problem, f"{regime(problem)} reg={reg:g}")
 
 
 def compare(problem: Problem, mc_risk: float, mc_stderr: float) -> dict[str, Any]:
