@@ -193,6 +193,28 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 1 if failed and args.strict else 0
 
 
+def _cmd_optimal(args: argparse.Namespace) -> int:
+    from .theory import optimal_regularization
+    from .theory.optimal import optimal_training_noise
+
+    problem = problem_from_args(args).replace(skip=False, critical_set=None)
+    width = optimal_bottleneck(problem.replace(reg=0.0))
+    reg = optimal_regularization(problem)
+    noise = optimal_training_noise(problem.replace(reg=0.0))
+    rows = [
+        {"optimum": "bottleneck k* (reg = 0)", "value": width.k, "risk": width.risk},
+        {"optimum": "regularization lambda* (k as given)", "value": reg.reg, "risk": reg.risk},
+        {"optimum": "training noise eta2_train* (reg = 0)", "value": noise.eta2_train,
+         "risk": noise.risk},
+    ]
+    if args.json:
+        _print({"problem": problem.to_dict(), "optima": rows}, True, "")
+        return 0
+    print(_describe(problem))
+    print(format_table(rows, fmt=args.format))
+    return 0
+
+
 def _cmd_curve(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -264,6 +286,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print JSON (risk, bias, variance, status, problem)")
     risk.add_argument("--format", choices=FORMATS, default="text")
     risk.set_defaults(func=_cmd_risk)
+
+    opt = add("optimal", "optimal bottleneck k*, regularization lambda* and training noise "
+                         "(model without skip)")
+    _add_problem_options(opt)
+    opt.add_argument("--json", action="store_true", help="print JSON")
+    opt.add_argument("--format", choices=FORMATS, default="text")
+    opt.set_defaults(func=_cmd_optimal)
 
     cur = add("curve", "risk against c for several bottleneck widths (table and/or figure)")
     _add_problem_options(cur)

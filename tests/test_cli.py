@@ -92,3 +92,17 @@ def test_curve_table_and_figure(capsys, tmp_path):
     # the curve holds the test energies (sv^2 / N at the template's N = 100) fixed along c
     p = Problem.default().replace(d=200, c=2.0, sv=[2.0, 1.0]).replace(c=float(c), k=int(k))
     assert float(risk) == pytest.approx(asymptotic_risk(p).risk, rel=1e-5)
+
+
+def test_optimal_matches_the_api(capsys):
+    argv = ["optimal", "--d", "200", "--c", "1.2", "--sv", "3,2,0.4,0.3", "--eta2-train", "1",
+            "--eta2-test", "0.5", "--k", "4", "--json"]
+    code, out, _ = run(argv, capsys)
+    assert code == 0
+    data = json.loads(out)
+    from rmtrisk import Problem, optimal_bottleneck, optimal_regularization
+
+    p = Problem.from_dict(data["problem"])
+    values = [row["value"] for row in data["optima"]]
+    assert values[0] == optimal_bottleneck(p).k
+    assert values[1] == pytest.approx(optimal_regularization(p).reg, rel=1e-9)
