@@ -13,7 +13,7 @@ from rmtrisk import _kernels as K
 from rmtrisk.problem import Problem
 from rmtrisk.symbolic import woodbury as wb
 from rmtrisk.symbolic.codegen import mpmath_function
-from rmtrisk.theory.one_layer import direction_factors
+from rmtrisk.theory.one_layer import direction_factors, resolvent_moments
 from rmtrisk.theory.skip import skip_fixed_k_risk
 
 W = wb.WB
@@ -151,23 +151,9 @@ def test_skip_exact_identity():
 # -- generated kernels and the theory layer vs the previous hand-coded formulas -------------------
 
 
-def _moments_hand(d: int, n: int, finite_size: bool) -> tuple[float, float, float]:
-    c = d / n
-    if c > 1:
-        q = (d / (d - n - 1) if d - n - 1 > 0 else np.inf) if finite_size else c / (c - 1)
-        return n / d, q, np.nan
-    if finite_size:
-        q = d / (n - d - 1) if n - d - 1 > 0 else np.inf
-        q2 = (d**2 * (n - 1) / ((n - d) * (n - d - 1) * (n - d - 3))
-              if n - d - 3 > 0 else np.inf)
-    else:
-        q, q2 = c / (1 - c), c**2 / (1 - c) ** 3
-    return d / n, q, q2
-
-
 def _factors_hand(t: np.ndarray, d: int, n: int, finite_size: bool):
     """The hand-coded formulas that rmtrisk.theory.one_layer.direction_factors used before."""
-    a, q, q2 = _moments_hand(d, n, finite_size)
+    a, q, q2 = resolvent_moments(d, n, finite_size)
     shrink = (1 - a) * q
     with np.errstate(invalid="ignore", divide="ignore"):
         b = 1.0 / (1.0 + shrink * t) ** 2

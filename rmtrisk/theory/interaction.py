@@ -59,6 +59,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..problem import Problem
+from .one_layer import resolvent_moments
 
 __all__ = ["fluctuation_weights", "interaction_correction", "interaction_moments",
            "reduced_statistics"]
@@ -88,19 +89,10 @@ def interaction_moments(problem: Problem, finite_size: bool = False
     d, n, e2 = problem.d, problem.n, problem.eta2_train
     if d == n:
         raise ValueError("the interaction correction needs c != 1")
-    big, small = max(d, n), min(d, n)  # Q is the inverse of a (small x small) Wishart matrix
-    a = small / big
-    if finite_size:
-        if big - small - 3 <= 0:
-            raise ValueError(f"finite-size moments need |d - N| > 3, got d={d}, N={n}")
-        q = d / (big - small - 1)
-        q2 = d**2 * (big - 1) / ((big - small) * (big - small - 1) * (big - small - 3))
-    else:
-        lim = small / (big - small)
-        # (1/small) tr Q with Q^{-1} = (eta^2/d) Wishart_small(big):  (d/big) / (1 - small/big)
-        q = d / big / (1 - small / big)
-        q2 = (d / big) ** 2 * (1 + lim) ** 3
-    return a, q / e2, q2 / e2**2, (d if d > n else n), (n if d > n else d)
+    a, q, q2 = resolvent_moments(d, n, finite_size)
+    if not np.isfinite(q2):
+        raise ValueError(f"finite-size moments need |d - N| > 3, got d={d}, N={n}")
+    return a, q / e2, q2 / e2**2, max(d, n), min(d, n)
 
 
 def _inverse_mp_moment(gamma: float, k: int) -> float:

@@ -28,30 +28,26 @@ import numpy as np
 
 from .. import _kernels as K
 
-__all__ = ["direction_factors", "optimal_training_snr"]
+__all__ = ["direction_factors", "optimal_training_snr", "resolvent_moments"]
 
 
-def _resolvent_moments(d: int, n: int, finite_size: bool) -> tuple[float, float, float]:
-    """``(a, q, q2)`` for the side of ``c = d/n`` in use (see the module docstring).
+def resolvent_moments(d: int, n: int, finite_size: bool = False) -> tuple[float, float, float]:
+    """``(a, q, q2)`` of the side of ``c = d/n`` in use, in units of ``eta_trn^2 = 1``.
 
-    ``q2`` is only used for ``c < 1``; infinite values mark an infinite expectation.
+    With ``Q`` the inverse of the small Gram matrix of the noise (``(A^T A)^{-1}`` for
+    ``c > 1``, ``(A A^T)^{-1}`` for ``c < 1``): ``a`` the projection mass ``small / big``,
+    ``q = (1/small) tr Q`` and ``q2 = (1/small) tr Q^2`` — their limits, or with ``finite_size``
+    the exact Gaussian (inverse-Wishart) expectations. ``inf`` marks an infinite expectation.
     """
-    c = d / n
-    if c > 1:
-        a = n / d
-        if finite_size:
-            q = d / (d - n - 1) if d - n - 1 > 0 else np.inf
-        else:
-            q = c / (c - 1)
-        return a, q, np.nan
-    a = d / n
+    big, small = max(d, n), min(d, n)
+    gap = big - small
     if finite_size:
-        q = d / (n - d - 1) if n - d - 1 > 0 else np.inf
-        q2 = (d**2 * (n - 1) / ((n - d) * (n - d - 1) * (n - d - 3))
-              if n - d - 3 > 0 else np.inf)
+        q = d / (gap - 1) if gap - 1 > 0 else np.inf
+        q2 = d**2 * (big - 1) / (gap * (gap - 1) * (gap - 3)) if gap - 3 > 0 else np.inf
     else:
-        q, q2 = c / (1 - c), c**2 / (1 - c) ** 3
-    return a, q, q2
+        q = d / gap
+        q2 = d**2 * big / gap**3
+    return small / big, q, q2
 
 
 def direction_factors(t: np.ndarray, d: int, n: int, finite_size: bool = False
@@ -73,7 +69,7 @@ def direction_factors(t: np.ndarray, d: int, n: int, finite_size: bool = False
         ``R = sum_i l_i b_i + (eta_tst^2 / d) sum_i v_i`` for the directions kept.
     """
     t = np.asarray(t, dtype=float)
-    a, q, q2 = (float(x) for x in _resolvent_moments(d, n, finite_size))
+    a, q, q2 = (float(x) for x in resolvent_moments(d, n, finite_size))
     kernel = K.one_layer_factors_c_gt_1 if d > n else K.one_layer_factors_c_lt_1
     b = np.empty_like(t)
     v = np.empty_like(t)
