@@ -83,8 +83,10 @@ def test_factors_against_direct_large_d_evaluation(c, lam):
         bias.append((1 - uWu) ** 2)
         var.append(t * sol[:, 1] @ sol[:, 1])       # sigma^2 ||S^T v||^2, S^T v = K^{-1} Y v
     b, vf = ridge_direction_factors(t, c, lam)
-    assert np.mean(bias) == pytest.approx(float(b), rel=0.03)
-    assert np.mean(var) == pytest.approx(float(vf), rel=0.04)
+    # 3 standard errors over the 16 directions (the shared noise draw adds O(1/sqrt(dN)) only)
+    for vals, ref in ((bias, b), (var, vf)):
+        se = np.std(vals, ddof=1) / math.sqrt(len(vals))
+        assert abs(np.mean(vals) - float(ref)) <= 3 * se
 
 
 # ---- limits -------------------------------------------------------------------------------
