@@ -16,7 +16,7 @@ import math
 
 from numba import njit
 
-__all__ = ["mp_edges", "mp_masses", "mp_density", "mp_tail_mass", "mp_tail_mass_dt", "mp_moment_m2", "mp_moment_scale_m2", "mp_moment_m1", "mp_moment_scale_m1", "mp_moment_0", "mp_moment_scale_0", "mp_moment_1", "mp_moment_scale_1", "mp_moment_2", "mp_moment_scale_2", "mp_threshold_guess", "mp_stieltjes", "mp_stieltjes_real", "mp_stieltjes_deriv", "mp_stieltjes_poly", "skip_direction_terms", "skip_aggregate", "skip_fixed_k_moment", "one_layer_factors_c_gt_1", "one_layer_factors_c_lt_1"]
+__all__ = ["mp_edges", "mp_masses", "mp_density", "mp_tail_mass", "mp_tail_mass_dt", "mp_moment_m2", "mp_moment_scale_m2", "mp_moment_m1", "mp_moment_scale_m1", "mp_moment_0", "mp_moment_scale_0", "mp_moment_1", "mp_moment_scale_1", "mp_moment_2", "mp_moment_scale_2", "mp_threshold_guess", "mp_stieltjes", "mp_stieltjes_real", "mp_stieltjes_deriv", "mp_stieltjes_poly", "skip_direction_terms", "skip_aggregate", "skip_fixed_k_moment", "one_layer_factors_c_gt_1", "one_layer_factors_c_lt_1", "ridge_moments", "ridge_direction_factors", "ridge_aggregate", "skip_under_edges", "skip_under_pole_terms", "skip_under_semicircle", "skip_under_overlaps", "skip_under_edge_overlaps", "skip_under_full_overlaps", "skip_under_direction_terms", "skip_under_aggregate"]
 
 
 @njit(cache=True, error_model="numpy")
@@ -357,3 +357,186 @@ def one_layer_factors_c_lt_1(t, a, q, q2):
     _x1 = a - 1
     _x2 = (1/(_x0*(-_x1) + 1)**2)
     return (_x2, _x2*(_x0*a + _x1**2*q2*t**2))
+
+
+@njit(cache=True, error_model="numpy")
+def ridge_moments(c, lam):
+    """Ridge (g, g') = (int x/(x+lam) dmu, int x/(x+lam)^2 dmu), law of A^T A (1/c)."""
+    _x0 = (1/c)
+    _x1 = (math.sqrt(c) + 1)**2
+    _x2 = math.sqrt(_x0*_x1 + lam)
+    _x3 = math.sqrt(_x0*(c - 1)**2/_x1 + lam)
+    _x4 = 2/(_x0 + _x2*_x3 + lam + 1)
+    return (_x4, _x4/(_x2*_x3))
+
+
+@njit(cache=True, error_model="numpy")
+def ridge_direction_factors(t, g, gprime):
+    """Ridge (b, v) = (1/(1 + g t)^2, t (1 + t) g'/(1 + g t)^2) of one direction."""
+    _x0 = (1/(g*t + 1)**2)
+    return (_x0, _x0*gprime*t*(t + 1))
+
+
+@njit(cache=True, error_model="numpy")
+def ridge_aggregate(Bk, Bd, V, eta2_test, d):
+    """Ridge (risk, bias, variance) from the sums Bk, Bd, V."""
+    _x0 = V*eta2_test/d
+    _x1 = Bd + Bk
+    return (_x0 + _x1, _x1, _x0)
+
+
+@njit(cache=True, error_model="numpy")
+def skip_under_edges(c):
+    """Edges (a, b) of the law of A A^T (ratio c, scale 1/c)."""
+    _x0 = (1/c)
+    _x1 = (math.sqrt(c) + 1)**2
+    return (_x0*(1 - c)**2/_x1, _x0*_x1)
+
+
+@njit(cache=True, error_model="numpy")
+def skip_under_pole_terms(t, c):
+    """(delta, 1 + delta, x0, sqrt(a - x0), sqrt(b - x0)) of one direction, c < 1."""
+    _x0 = 1 - c
+    _x1 = c*t + 1
+    _x2 = (1/_x1)
+    _x3 = _x2*t
+    _x4 = t + 1
+    _x5 = math.sqrt(c)
+    _x6 = _x5 + 1
+    _x7 = _x5*t
+    _x8 = 1/(math.sqrt(_x1)*math.sqrt(_x4)*_x5)
+    return (_x0*_x3, _x2*_x4, _x0**2*_x3/(_x4*c), _x0*_x8*abs(_x7 - 1)/_x6, _x6*_x8*(_x7 + 1))
+
+
+@njit(cache=True, error_model="numpy")
+def skip_under_semicircle(t, c, theta):
+    """(G(x0), (G(x0) - G(0))/x0) shifted semicircle integral, a <= theta <= b."""
+    _x0 = (1/c)
+    _x1 = math.sqrt(c)
+    _x2 = _x1 + 1
+    _x3 = _x2**2
+    _x4 = _x0*_x3
+    _x5 = -_x4
+    _x6 = -_x5 - theta
+    _x7 = math.sqrt(_x6)
+    _x8 = (1/_x3)
+    _x9 = c - 1
+    _x10 = -_x9
+    _x11 = _x10**2
+    _x12 = _x0*_x11
+    _x13 = _x12*_x8
+    _x14 = -_x13 + theta
+    _x15 = math.sqrt(_x14)
+    _x16 = _x15*_x7
+    _x17 = math.atan2(_x7, _x15)
+    _x18 = t + 1
+    _x19 = (1/_x18)
+    _x20 = c*t
+    _x21 = _x20 + 1
+    _x22 = (1/_x21)
+    _x23 = _x19*_x22
+    _x24 = _x13 + _x4
+    _x25 = _x1*t
+    _x26 = _x10*abs(_x25 - 1)
+    _x27 = 1/(_x1*math.sqrt(_x18)*math.sqrt(_x21))
+    _x28 = _x25 + 1
+    _x29 = 2*math.atan2(_x26*_x27*_x7/_x2, _x15*_x2*_x27*_x28)
+    _x30 = _x0*_x23*_x26*_x28
+    _x31 = abs(_x9)
+    _x32 = (1/_x2**4)
+    _x33 = _x26/_x28
+    return (-_x16 + _x17*(-2*_x12*_x23*t + _x24) - _x29*_x30, -2*_x17 - _x29*(_x0*_x11*_x19*_x22*t - _x24)/(_x0*_x31 + _x30) - 2*_x18*_x21*_x31*math.atan(_x11*_x16*_x20*_x32*(_x13 + _x5)/(_x28**2*(_x14 + _x31*_x32*_x33*_x6)*(_x31*_x8 + _x33*_x8)))/(_x11*t))
+
+
+@njit(cache=True, error_model="numpy")
+def skip_under_overlaps(t, c, theta):
+    """(pi0, pi1, dpi0/dtheta, dpi1/dtheta, scale0, scale1) kept overlaps, c < 1."""
+    _x0 = (1/c)
+    _x1 = math.sqrt(c)
+    _x2 = _x1 + 1
+    _x3 = _x2**2
+    _x4 = _x0*_x3
+    _x5 = -_x4
+    _x6 = _x5 + theta
+    _x7 = -_x6
+    _x8 = math.sqrt(_x7)
+    _x9 = c - 1
+    _x10 = -_x9
+    _x11 = _x10**2
+    _x12 = (1/_x3)
+    _x13 = _x0*_x12
+    _x14 = _x11*_x13
+    _x15 = -_x14 + theta
+    _x16 = math.sqrt(_x15)
+    _x17 = math.atan2(_x8, _x16)
+    _x18 = t + 1
+    _x19 = (1/_x18)
+    _x20 = c*t
+    _x21 = _x20 + 1
+    _x22 = (1/_x21)
+    _x23 = _x19*_x22
+    _x24 = _x0*_x23
+    _x25 = _x24*t
+    _x26 = _x14 + _x4
+    _x27 = -2*_x11*_x25 + _x26
+    _x28 = _x16*_x8
+    _x29 = _x1*t
+    _x30 = _x29 - 1
+    _x31 = abs(_x30)
+    _x32 = _x10*_x31
+    _x33 = 1/(_x1*math.sqrt(_x18)*math.sqrt(_x21))
+    _x34 = _x29 + 1
+    _x35 = 2*math.atan2(_x32*_x33*_x8/_x2, _x16*_x2*_x33*_x34)
+    _x36 = _x24*_x34
+    _x37 = _x32*_x36
+    _x38 = _x28 + _x35*_x37
+    _x39 = (1/2)*_x19*_x21/math.pi
+    _x40 = 2*_x17
+    _x41 = abs(_x9)
+    _x42 = _x0*_x41
+    _x43 = _x12*_x41
+    _x44 = (1/_x34)
+    _x45 = _x12*_x44
+    _x46 = (1/_x2**4)
+    _x47 = _x41*_x44*_x46
+    _x48 = _x20*_x46/_x34**2
+    _x49 = 2*_x18*_x21*_x41/t
+    _x50 = _x28*_x39/(_x14*_x23*_x30**2 + _x15)
+    _x51 = _x31*_x9
+    _x52 = _x9**2
+    _x53 = _x13*_x52
+    _x54 = -_x53
+    _x55 = _x54 + theta
+    return (_x39*(_x17*_x27 - _x38), _x39*(-_x35*(_x0*_x11*_x19*_x22*t - _x26)/(_x37 + _x42) - _x40 - _x49*math.atan(_x11*_x28*_x48*(_x14 + _x5)/((_x15 + _x32*_x47*_x7)*(_x32*_x45 + _x43)))/_x11), -_x50, -_x50/theta, _x39*(_x17*_x27 + _x38), _x39*(_x35*abs((-_x25*_x52 + _x4 + _x53)/(_x36*_x51 - _x42)) + _x40 + _x49*abs(math.atan(_x48*_x52*math.sqrt(_x55)*_x8*(_x4 + _x54)/((_x43 - _x45*_x51)*(_x47*_x51*_x6 + _x55)))/_x52)))
+
+
+@njit(cache=True, error_model="numpy")
+def skip_under_edge_overlaps(t, c, kappa):
+    """kappa -> 0 overlaps (pi0, pi1) with the threshold at the upper edge, c < 1."""
+    _x0 = math.sqrt(c)
+    _x1 = kappa*(c*t + 1)**2/(_x0*t + 1)**2
+    return (_x1, _x1*c/(_x0 + 1)**2)
+
+
+@njit(cache=True, error_model="numpy")
+def skip_under_full_overlaps(t, c):
+    """Full-width (kappa = 1) overlaps (1, c (1 + c t)/(1 - c)), c < 1."""
+    return (1, c*(c*t + 1)/(1 - c))
+
+
+@njit(cache=True, error_model="numpy")
+def skip_under_direction_terms(t, c, pi0, pi1):
+    """(Gamma, tr, frob, v pi0) of one signal direction, skip connection, c < 1."""
+    _x0 = (1/(c*t + 1)**2)
+    _x1 = _x0*pi0
+    _x2 = 1 - c
+    _x3 = _x0*_x2*pi1*t
+    _x4 = _x1*c**2*t*(t + 1)/_x2
+    return (_x1, _x3, -2*_x3 + _x4, _x4)
+
+
+@njit(cache=True, error_model="numpy")
+def skip_under_aggregate(G, F, Tr, Vp, kappa, d, eta2_test):
+    """(risk, bias, variance) of the c < 1 skip connection from the sums G, F, Tr, Vp."""
+    _x0 = (1/d)
+    return (G + eta2_test*(Vp*_x0 - kappa + 1), G + eta2_test*(2*Tr*_x0 - 2*kappa + 1), eta2_test*(F*_x0 + kappa))

@@ -24,6 +24,7 @@ import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
 from . import marchenko_pastur as mpl
+from . import regimes as rg
 from . import risk as rk
 from . import woodbury as wb
 
@@ -39,6 +40,7 @@ __all__ = [
 S = mpl.SYMBOLS
 K = rk.SKIP
 W = wb.WB
+R = rg.REG
 _LAW_ARGS = (S.gamma, S.gammabar, S.s)
 
 HEADER = '''\
@@ -157,6 +159,30 @@ KERNELS: tuple[KernelSpec, ...] = (
     KernelSpec("one_layer_factors_c_lt_1", (W.t, W.a, W.q, W.q2),
                lambda: wb.one_layer_factors("under"),
                "(b, v) of one direction of W = X Y^+, c < 1 (Woodbury)."),
+    KernelSpec("ridge_moments", (R.c, R.lam), rg.ridge_moments,
+               "Ridge (g, g') = (int x/(x+lam) dmu, int x/(x+lam)^2 dmu), law of A^T A (1/c)."),
+    KernelSpec("ridge_direction_factors", (R.t, R.g, R.gprime), rg.ridge_direction_factors,
+               "Ridge (b, v) = (1/(1 + g t)^2, t (1 + t) g'/(1 + g t)^2) of one direction."),
+    KernelSpec("ridge_aggregate", (R.Bk, R.Bd, R.V, R.eta2_test, R.d), rg.ridge_aggregate,
+               "Ridge (risk, bias, variance) from the sums Bk, Bd, V."),
+    KernelSpec("skip_under_edges", (R.c,), rg.skip_under_edges,
+               "Edges (a, b) of the law of A A^T (ratio c, scale 1/c)."),
+    KernelSpec("skip_under_pole_terms", (R.t, R.c), rg.skip_under_pole_terms,
+               "(delta, 1 + delta, x0, sqrt(a - x0), sqrt(b - x0)) of one direction, c < 1."),
+    KernelSpec("skip_under_semicircle", (R.t, R.c, R.theta), rg.skip_under_semicircle,
+               "(G(x0), (G(x0) - G(0))/x0) shifted semicircle integral, a <= theta <= b."),
+    KernelSpec("skip_under_overlaps", (R.t, R.c, R.theta), rg.skip_under_overlaps,
+               "(pi0, pi1, dpi0/dtheta, dpi1/dtheta, scale0, scale1) kept overlaps, c < 1."),
+    KernelSpec("skip_under_edge_overlaps", (R.t, R.c, R.kappa), rg.skip_under_edge_overlaps,
+               "kappa -> 0 overlaps (pi0, pi1) with the threshold at the upper edge, c < 1."),
+    KernelSpec("skip_under_full_overlaps", (R.t, R.c), rg.skip_under_full_overlaps,
+               "Full-width (kappa = 1) overlaps (1, c (1 + c t)/(1 - c)), c < 1."),
+    KernelSpec("skip_under_direction_terms", (R.t, R.c, R.pi0, R.pi1),
+               rg.skip_under_direction_terms,
+               "(Gamma, tr, frob, v pi0) of one signal direction, skip connection, c < 1."),
+    KernelSpec("skip_under_aggregate", (R.G, R.F, R.Tr, R.Vp, R.kappa, R.d, R.eta2_test),
+               rg.skip_under_aggregate,
+               "(risk, bias, variance) of the c < 1 skip connection from the sums G, F, Tr, Vp."),
 )
 
 
