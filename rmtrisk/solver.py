@@ -36,6 +36,10 @@ from . import _kernels as K
 from .status import SolverError, Status
 
 __all__ = [
+    "RidgeRiskResult",
+    "RidgeRiskResultMP",
+    "SkipUnderRiskResult",
+    "SkipUnderRiskResultMP",
     "SkipRiskResult",
     "SkipRiskResultMP",
     "StieltjesResult",
@@ -44,8 +48,15 @@ __all__ = [
     "density",
     "mp_threshold",
     "mp_threshold_mp",
+    "ridge_factors",
+    "ridge_moments",
+    "ridge_risk",
+    "ridge_risk_mp",
     "skip_proportional_risk",
     "skip_proportional_risk_mp",
+    "skip_under_overlaps",
+    "skip_under_proportional_risk",
+    "skip_under_proportional_risk_mp",
     "stieltjes",
     "stieltjes_mp",
     "tail_mass",
@@ -63,6 +74,9 @@ _AT_THRESHOLD = int(Status.AT_INTERPOLATION_THRESHOLD)
 _UNSUPPORTED = int(Status.UNSUPPORTED)
 #: slack allowed on ``kappa * c <= 1`` (``kappa = 1/c`` computed in floating point)
 _KAPPA_SLACK = 8 * _EPS
+#: relative distance of the threshold from the upper edge below which the c < 1 skip overlaps
+#: use their kappa -> 0 limit (the closed form cancels there)
+_EDGE_REL = 1e-7
 
 
 # ============================================================================================
@@ -174,6 +188,88 @@ class SkipRiskResultMP(NamedTuple):
     variance: mpmath.mpf
     threshold: mpmath.mpf
     moment: mpmath.mpf
+    status: Status
+
+
+class RidgeRiskResult(NamedTuple):
+    """No-skip bottleneck risk with product regularization per cell (read-only arrays).
+
+    Attributes
+    ----------
+    risk, bias, variance : ndarray
+        Test risk and its split (``variance = (eta2_test / d) sum_{kept} v_i``); variance and
+        risk ``inf`` at ``c = 1, reg = 0``.
+    g, gprime : ndarray
+        Resolvent moments ``int x/(x + lam) dmu`` and ``int x/(x + lam)^2 dmu`` of the noise
+        Gram law at ``lam = reg / eta2_train``.
+    status : ndarray of int8
+        :class:`~rmtrisk.status.Status` codes.
+    error : ndarray
+        Estimated absolute rounding error of ``risk``.
+    """
+
+    risk: np.ndarray
+    bias: np.ndarray
+    variance: np.ndarray
+    g: np.ndarray
+    gprime: np.ndarray
+    status: np.ndarray
+    error: np.ndarray
+
+    @property
+    def success(self) -> np.ndarray:
+        """Boolean mask of SUCCESS cells."""
+        return self.status == _SUCCESS
+
+
+class SkipUnderRiskResult(NamedTuple):
+    """Skip-connection risk on the side ``c < 1`` (``lambda = 0``) per cell (read-only arrays).
+
+    Attributes
+    ----------
+    risk, bias, variance : ndarray
+        Test risk and its split; ``inf`` at ``c = 1``, ``nan`` where unsupported (``c > 1``).
+    threshold : ndarray
+        Threshold ``theta`` of the law of ``A A^T`` (``eta_trn = 1`` units: ratio ``c``, scale
+        ``1/c``) with ``mu((theta, inf)) = kappa``.
+    status : ndarray of int8
+        :class:`~rmtrisk.status.Status` codes.
+    error : ndarray
+        Estimated absolute error of ``risk`` (threshold error and the rounding level of the
+        closed-form overlaps; the edge-limit truncation for AT_EDGE cells).
+    """
+
+    risk: np.ndarray
+    bias: np.ndarray
+    variance: np.ndarray
+    threshold: np.ndarray
+    status: np.ndarray
+    error: np.ndarray
+
+    @property
+    def success(self) -> np.ndarray:
+        """Boolean mask of SUCCESS cells."""
+        return self.status == _SUCCESS
+
+
+class RidgeRiskResultMP(NamedTuple):
+    """mpmath reference of one cell of :func:`ridge_risk`."""
+
+    risk: mpmath.mpf
+    bias: mpmath.mpf
+    variance: mpmath.mpf
+    g: mpmath.mpf
+    gprime: mpmath.mpf
+    status: Status
+
+
+class SkipUnderRiskResultMP(NamedTuple):
+    """mpmath reference of one cell of :func:`skip_under_proportional_risk`."""
+
+    risk: mpmath.mpf
+    bias: mpmath.mpf
+    variance: mpmath.mpf
+    threshold: mpmath.mpf
     status: Status
 
 
@@ -412,6 +508,157 @@ def _skip_grid(c, kappa, e2tr, e2te, sv, ell, d, maxiter,
         err_out[i] = abs(dR) * err_T + (r + 8.0) * _EPS * size
         if not (math.isfinite(R) and math.isfinite(B) and math.isfinite(V)
                 and math.isfinite(T)):
+            st_out[i] = _NON_FINITE
+        else:
+            st_out[i] = st
+
+
+@njit(cache=True, error_model="numpy")
+def _ridge_factors_grid(t, c, lam, b_out, v_out, g_out, gp_out):
+    for i in range(t.size):
+        g, gp = K.ridge_moments(c[i], lam[i])
+        b, v = K.ridge_direction_factors(t[i], g, gp)
+        b_out[i] = b
+        v_out[i] = v
+        g_out[i] = g
+        gp_out[i] = gp
+
+
+@njit(cache=True, error_model="numpy")
+def _ridge_grid(c, reg, e2tr, e2te, sv, ell, kept, d,
+                risk, bias, var, g_out, gp_out, st_out, err_out):
+    r = sv.size
+    for i in range(c.size):
+        lam = reg[i] / e2tr[i]
+        g, gp = K.ridge_moments(c[i], lam)
+        Bk = 0.0
+        Bd = 0.0
+        V = 0.0
+        for j in range(r):
+            if kept[j]:
+                b, v = K.ridge_direction_factors(sv[j] * sv[j] / e2tr[i], g, gp)
+                Bk += ell[j] * b
+                V += v
+            else:
+                Bd += ell[j]
+        R, B, Vv = K.ridge_aggregate(Bk, Bd, V, e2te[i], d)
+        g_out[i] = g
+        gp_out[i] = gp
+        bias[i] = B
+        if c[i] == 1.0 and lam == 0.0:
+            risk[i] = var[i] = math.inf
+            err_out[i] = math.nan
+            st_out[i] = _AT_THRESHOLD
+            continue
+        risk[i] = R
+        var[i] = Vv
+        # every term is positive: relative rounding of the kernels plus the sums
+        err_out[i] = (r + 16.0) * _EPS * abs(R)
+        if not (math.isfinite(R) and math.isfinite(B) and math.isfinite(Vv)
+                and math.isfinite(g) and math.isfinite(gp)):
+            st_out[i] = _NON_FINITE
+        else:
+            st_out[i] = _SUCCESS
+
+
+@njit(cache=True, error_model="numpy")
+def _skip_under_overlaps_scalar(t, c, kappa, theta, mode):
+    """``(pi0, pi1, dpi0/dtheta, scale0, scale1)``; mode 0 general, 1 upper edge, 2 full width."""
+    if mode == 2:
+        p0, p1 = K.skip_under_full_overlaps(t, c)
+        return float(p0), p1, 0.0, 0.0, 0.0
+    if mode == 1:
+        p0, p1 = K.skip_under_edge_overlaps(t, c, kappa)
+        return p0, p1, 0.0, abs(p0), abs(p1)
+    p0, p1, dp0, _, s0, s1 = K.skip_under_overlaps(t, c, theta)
+    return p0, p1, dp0, s0, s1
+
+
+@njit(cache=True, error_model="numpy")
+def _skip_under_branch(c, kappa, theta):
+    """Branch of one cell from its threshold: ``(theta, mode, edge_gap)``.
+
+    Mode 2: full width (``kappa >= 1``); mode 1: threshold within ``_EDGE_REL`` of the upper
+    edge (the closed form cancels there; its ``kappa -> 0`` limit is used); mode 0: general.
+    """
+    a, b = K.skip_under_edges(c)
+    if kappa >= 1.0:
+        return a, 2, 0.0
+    if b - theta <= _EDGE_REL * (b - a):
+        return theta, 1, (b - theta) / (b - a)
+    return max(theta, a), 0, 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def _skip_under_mode(c, kappa, maxiter):
+    """Threshold and branch of one cell: ``(theta, status, error, mode, edge_gap)``."""
+    if kappa >= 1.0:
+        theta, st, err = K.skip_under_edges(c)[0], _AT_EDGE, 0.0
+    else:
+        theta, st, err, _ = _threshold_scalar(kappa, c, 1.0 - c, 1.0 / c, maxiter)
+    theta, mode, gap = _skip_under_branch(c, kappa, theta)
+    if mode != 0:
+        st = _AT_EDGE
+    return theta, st, err, mode, gap
+
+
+@njit(cache=True, error_model="numpy")
+def _skip_under_overlaps_grid(t, c, kappa, theta, use_theta, maxiter, pi0, pi1):
+    for i in range(t.size):
+        if use_theta:
+            th, mode, _ = _skip_under_branch(c[i], kappa[i], theta[i])
+        else:
+            th, _, _, mode, _ = _skip_under_mode(c[i], kappa[i], maxiter)
+        p0, p1, _, _, _ = _skip_under_overlaps_scalar(t[i], c[i], kappa[i], th, mode)
+        pi0[i] = p0
+        pi1[i] = p1
+
+
+@njit(cache=True, error_model="numpy")
+def _skip_under_grid(c, kappa, e2tr, e2te, sv, ell, d, maxiter,
+                     risk, bias, var, theta_out, st_out, err_out):
+    r = sv.size
+    for i in range(c.size):
+        ci = c[i]
+        ki = kappa[i]
+        if ci > 1.0:
+            risk[i] = bias[i] = var[i] = theta_out[i] = err_out[i] = math.nan
+            st_out[i] = _UNSUPPORTED
+            continue
+        if ci == 1.0:
+            risk[i] = bias[i] = var[i] = math.inf
+            theta_out[i] = err_out[i] = math.nan
+            st_out[i] = _AT_THRESHOLD
+            continue
+        th, st, err_t, mode, gap = _skip_under_mode(ci, ki, maxiter)
+        theta_out[i] = th
+        G = 0.0
+        F = 0.0
+        Tr = 0.0
+        Vp = 0.0
+        err = 0.0
+        size = 0.0
+        for j in range(r):
+            t = sv[j] * sv[j] / e2tr[i]
+            p0, p1, dp0, s0, s1 = _skip_under_overlaps_scalar(t, ci, ki, th, mode)
+            gam, tr, fr, vp = K.skip_under_direction_terms(t, ci, p0, p1)
+            G += ell[j] * gam
+            F += fr
+            Tr += tr
+            Vp += vp
+            # sensitivity of the risk to pi0 (tr cancels in the risk)
+            w1, _, _, v1 = K.skip_under_direction_terms(t, ci, 1.0, 0.0)
+            sens = ell[j] * w1 + e2te[i] * v1 / d
+            dpi = abs(dp0) * err_t + 8.0 * _EPS * s0 + 2.0 * gap * s0
+            err += sens * dpi
+            size += abs(ell[j] * gam) + e2te[i] * (abs(vp) + abs(fr) + 2.0 * abs(tr)) / d
+        R, B, V = K.skip_under_aggregate(G, F, Tr, Vp, ki, d, e2te[i])
+        risk[i] = R
+        bias[i] = B
+        var[i] = V
+        size += e2te[i] * (1.0 + ki)
+        err_out[i] = err + (r + 8.0) * _EPS * size
+        if not (math.isfinite(R) and math.isfinite(B) and math.isfinite(V)):
             st_out[i] = _NON_FINITE
         else:
             st_out[i] = st
@@ -673,6 +920,259 @@ def skip_proportional_risk(c: Any, kappa: Any, eta2_train: Any, eta2_test: Any, 
     return out
 
 
+def _ridge_law_inputs(c: Any, lam: Any, lam_name: str) -> tuple[np.ndarray, np.ndarray]:
+    cc = _float_array("c", c)
+    _require("c", cc, cc > 0, "> 0 (aspect ratio d/N)")
+    ll = _float_array(lam_name, lam)
+    _require(lam_name, ll, ll >= 0, ">= 0 (product regularization)")
+    return cc, ll
+
+
+def ridge_moments(c: Any, lam: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Ridge resolvent moments ``(g, g')`` of the unit-scale law of ``A^T A`` at ``z = -lam``.
+
+    ``g = int x/(x + lam) dmu`` and ``g' = int x/(x + lam)^2 dmu`` (ratio ``1/c``), from the
+    generated kernel ``ridge_moments`` (:mod:`rmtrisk.symbolic.regimes`), vectorized.
+
+    Parameters
+    ----------
+    c : array_like
+        Aspect ratio ``d / N > 0``.
+    lam : array_like
+        Regularization in noise units ``lambda / eta2_train >= 0`` (``g' = inf`` at ``c = 1``,
+        ``lam = 0``).
+
+    Returns
+    -------
+    g, gprime : ndarray
+        Arrays of the broadcast shape.
+    """
+    cc, ll = _ridge_law_inputs(c, lam, "lam")
+    shape, (cc, ll) = _broadcast(cc, ll)
+    return _ridge_factor_arrays(np.ones_like(cc), cc, ll, shape)[2:]
+
+
+def _ridge_factor_arrays(t, c, lam, shape):
+    n = t.size
+    outs = [np.empty(n) for _ in range(4)]
+    _ridge_factors_grid(t, c, lam, *outs)
+    return tuple(x.reshape(shape) for x in outs)
+
+
+def ridge_factors(t: Any, c: Any, lam: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Per-direction ridge factors ``(b, v)`` (vectorized over ``t, c, lam``).
+
+    Parameters
+    ----------
+    t : array_like
+        Training SNRs ``sigma^2 / eta2_train > 0``.
+    c, lam : array_like
+        As in :func:`ridge_moments`.
+
+    Returns
+    -------
+    b, v : ndarray
+        ``b = 1/(1 + g t)^2``, ``v = t (1 + t) g'/(1 + g t)^2`` of the broadcast shape.
+    """
+    tt = _float_array("t", t)
+    _require("t", tt, tt > 0, "> 0 (training SNR sigma^2 / eta2_train)")
+    cc, ll = _ridge_law_inputs(c, lam, "lam")
+    shape, (tt, cc, ll) = _broadcast(tt, cc, ll)
+    return _ridge_factor_arrays(tt, cc, ll, shape)[:2]
+
+
+def _signal_inputs(eta2_train: Any, eta2_test: Any, sv: Any, test_energy: Any, d: Any):
+    e2tr = _float_array("eta2_train", eta2_train)
+    _require("eta2_train", e2tr, e2tr > 0, "> 0 (training-noise level)")
+    e2te = _float_array("eta2_test", eta2_test)
+    _require("eta2_test", e2te, e2te >= 0, ">= 0 (test-noise level)")
+    svs = _spectrum("sv", sv, positive=True)
+    ell = _spectrum("test_energy", test_energy, positive=False)
+    if ell.size != svs.size:
+        raise ValueError(f"test_energy must have one entry per direction (r={svs.size}), "
+                         f"got {ell.size}")
+    if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+        raise ValueError(f"d must be an integer, got {d!r}")
+    if d < svs.size:
+        raise ValueError(f"d must be an integer >= r = len(sv) = {svs.size}, got {d}")
+    return e2tr, e2te, svs, ell, int(d)
+
+
+def _ridge_inputs(c, reg, eta2_train, eta2_test, sv, test_energy, d, kept):
+    cc, rr = _ridge_law_inputs(c, reg, "reg")
+    e2tr, e2te, svs, ell, d = _signal_inputs(eta2_train, eta2_test, sv, test_energy, d)
+    if kept is None:
+        mask = np.ones(svs.size, dtype=np.bool_)
+    else:
+        mask = np.asarray(kept)
+        if mask.dtype != np.bool_ or mask.shape != svs.shape:
+            raise ValueError(f"kept must be a boolean mask of shape ({svs.size},) (one entry per "
+                             f"direction), got {kept!r}")
+        mask = np.ascontiguousarray(mask)
+    return cc, rr, e2tr, e2te, svs, ell, d, mask
+
+
+def ridge_risk(c: Any, reg: Any, eta2_train: Any, eta2_test: Any, sv: Any, test_energy: Any,
+               d: int, *, kept: Any = None, throw: bool = False) -> RidgeRiskResult:
+    """Test risk of the no-skip bottleneck DAE with product regularization ``lambda = reg``.
+
+    Closed form of :mod:`rmtrisk.symbolic.regimes` (derivation ``docs/ridge.md``):
+    ``R = sum_{kept} (l_i b_i + eta2_test v_i / d) + sum_{dropped} l_i`` with
+    ``t_i = sv_i^2 / eta2_train`` and ``lam = reg / eta2_train``. ``c``, ``reg``,
+    ``eta2_train`` and ``eta2_test`` broadcast together; the signal spectrum is shared.
+
+    Parameters
+    ----------
+    c : array_like
+        Aspect ratio ``d / N > 0`` (both sides of ``c = 1``).
+    reg : array_like
+        Product regularization ``lambda >= 0``; ``reg = 0`` is the minimum-norm limit, at
+        ``c = 1`` with status AT_INTERPOLATION_THRESHOLD (variance and risk ``inf``).
+    eta2_train : array_like
+        Training-noise level ``> 0``.
+    eta2_test : array_like
+        Test-noise level ``>= 0``.
+    sv : array_like, shape (r,)
+        Singular values ``> 0`` of the clean training data.
+    test_energy : array_like, shape (r,)
+        Per-direction test energies ``>= 0``.
+    d : int
+        Ambient dimension ``>= r``.
+    kept : array_like of bool, shape (r,), optional
+        Directions kept by the bottleneck (default: all, i.e. ``k >= r``). The global minimizer
+        keeps the top ``k`` singular values.
+    throw : bool
+        Raise :class:`~rmtrisk.status.SolverError` if any cell is not SUCCESS.
+
+    Returns
+    -------
+    RidgeRiskResult
+        Arrays of the broadcast shape of ``(c, reg, eta2_train, eta2_test)``; status SUCCESS,
+        AT_INTERPOLATION_THRESHOLD or NON_FINITE (overflow, e.g. ``sv^2 / eta2_train = inf``).
+    """
+    cc, rr, e2tr, e2te, svs, ell, d, mask = _ridge_inputs(c, reg, eta2_train, eta2_test, sv,
+                                                          test_energy, d, kept)
+    shape, (cc, rr, e2tr, e2te) = _broadcast(cc, rr, e2tr, e2te)
+    n = cc.size
+    outs = [np.empty(n) for _ in range(5)]
+    st = np.empty(n, dtype=np.int8)
+    err = np.empty(n)
+    _ridge_grid(cc, rr, e2tr, e2te, svs, ell, mask, float(d), *outs, st, err)
+    risk, bias, var, g, gp = (_frozen(x.reshape(shape)) for x in outs)
+    out = RidgeRiskResult(risk, bias, var, g, gp, _frozen(st.reshape(shape)),
+                          _frozen(err.reshape(shape)))
+    if throw:
+        _raise_if_bad(out.status, "ridge risk")
+    return out
+
+
+def _skip_under_law_inputs(c: Any, kappa: Any) -> tuple[np.ndarray, np.ndarray]:
+    cc = _float_array("c", c)
+    _require("c", cc, cc > 0, "> 0 (aspect ratio d/N; the regime is c < 1)")
+    kk = _float_array("kappa", kappa)
+    _require("kappa", kk, (kk > 0) & (kk <= 1), "in (0, 1] (bottleneck k = kappa d <= d)")
+    return cc, kk
+
+
+def skip_under_overlaps(c: Any, kappa: Any, t: Any, theta: Any = None, *,
+                        maxiter: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """Kept overlaps ``(pi0, pi1)`` of the ``c < 1`` skip connection (vectorized).
+
+    ``pi0 = u^T Pi u`` and ``pi1 = u^T Lambda'^{-1} Pi u`` (``eta_trn = 1`` units) from the
+    generated kernels: the closed form ``skip_under_overlaps`` for a threshold inside the bulk,
+    its ``kappa -> 0`` limit within ``1e-7 (b - a)`` of the upper edge, and the full-width
+    values ``(1, c (1 + c t)/(1 - c))`` at ``kappa = 1``.
+
+    Parameters
+    ----------
+    c : array_like
+        Aspect ratio in ``(0, 1)``.
+    kappa : array_like
+        Kept fraction ``k / d`` in ``(0, 1]``.
+    t : array_like
+        Training SNRs ``sigma^2 / eta2_train > 0``.
+    theta : array_like, optional
+        Threshold of the law of ``A A^T`` (ratio ``c``, scale ``1/c``) with
+        ``mu((theta, inf)) = kappa``; solved for if omitted.
+    maxiter : int
+        Iteration limit of the threshold root-find.
+
+    Returns
+    -------
+    pi0, pi1 : ndarray
+        Arrays of the broadcast shape.
+    """
+    cc, kk = _skip_under_law_inputs(c, kappa)
+    _require("c", cc, cc < 1, "< 1 (underparameterized side)")
+    tt = _float_array("t", t)
+    _require("t", tt, tt > 0, "> 0 (training SNR sigma^2 / eta2_train)")
+    use_theta = theta is not None
+    th = _float_array("theta", 0.0 if theta is None else theta)
+    maxiter = _maxiter(maxiter)
+    shape, (tt, cc, kk, th) = _broadcast(tt, cc, kk, th)
+    pi0 = np.empty(tt.size)
+    pi1 = np.empty(tt.size)
+    _skip_under_overlaps_grid(tt, cc, kk, th, use_theta, maxiter, pi0, pi1)
+    return pi0.reshape(shape), pi1.reshape(shape)
+
+
+def skip_under_proportional_risk(c: Any, kappa: Any, eta2_train: Any, eta2_test: Any, sv: Any,
+                                 test_energy: Any, d: int, *, maxiter: int = 100,
+                                 throw: bool = False) -> SkipUnderRiskResult:
+    """Test risk of the skip-connection DAE for ``c < 1``, ``lambda = 0``, ``k = kappa d``.
+
+    Closed form of :mod:`rmtrisk.symbolic.regimes` (derivation ``docs/skip_under.md``):
+    ``R = sum_i l_i Gamma_i + eta2_test (1 - kappa) + (eta2_test / d) sum_i v_i pi0_i``.
+    ``c``, ``kappa``, ``eta2_train`` and ``eta2_test`` broadcast together; the signal spectrum
+    is shared by all cells.
+
+    Parameters
+    ----------
+    c : array_like
+        Aspect ratio ``d / N > 0``. ``c = 1`` gives AT_INTERPOLATION_THRESHOLD (risk ``inf``),
+        ``c > 1`` UNSUPPORTED (``nan``; see :func:`skip_proportional_risk`).
+    kappa : array_like
+        Bottleneck ratio ``k / d`` in ``(0, 1]``. ``kappa = 1`` (full width, ``Pi = I``) and a
+        threshold within ``1e-7 (b - a)`` of the upper edge (``kappa`` below about ``1e-11``,
+        where the ``kappa -> 0`` limit replaces the cancelling closed form) give AT_EDGE,
+        values computed.
+    eta2_train : array_like
+        Training-noise level ``> 0``.
+    eta2_test : array_like
+        Test-noise level ``>= 0``.
+    sv : array_like, shape (r,)
+        Singular values ``> 0`` of the clean training data.
+    test_energy : array_like, shape (r,)
+        Per-direction test energies ``>= 0``.
+    d : int
+        Ambient dimension ``>= r`` (enters only the ``O(r/d)`` terms).
+    maxiter : int
+        Iteration limit of the threshold root-find (MAX_ITERATIONS when exhausted).
+    throw : bool
+        Raise :class:`~rmtrisk.status.SolverError` if any cell is not SUCCESS.
+
+    Returns
+    -------
+    SkipUnderRiskResult
+        Arrays of the broadcast shape of ``(c, kappa, eta2_train, eta2_test)``.
+    """
+    cc, kk = _skip_under_law_inputs(c, kappa)
+    e2tr, e2te, svs, ell, d = _signal_inputs(eta2_train, eta2_test, sv, test_energy, d)
+    maxiter = _maxiter(maxiter)
+    shape, (cc, kk, e2tr, e2te) = _broadcast(cc, kk, e2tr, e2te)
+    n = cc.size
+    outs = [np.empty(n) for _ in range(4)]
+    st = np.empty(n, dtype=np.int8)
+    err = np.empty(n)
+    _skip_under_grid(cc, kk, e2tr, e2te, svs, ell, float(d), maxiter, *outs, st, err)
+    risk, bias, var, theta = (_frozen(x.reshape(shape)) for x in outs)
+    out = SkipUnderRiskResult(risk, bias, var, theta, _frozen(st.reshape(shape)),
+                              _frozen(err.reshape(shape)))
+    if throw:
+        _raise_if_bad(out.status, "skip c < 1 risk")
+    return out
+
+
 # ============================================================================================
 # mpmath reference path: the same sympy expressions at `dps` digits
 # ============================================================================================
@@ -828,3 +1328,102 @@ def skip_proportional_risk_mp(c: Any, kappa: Any, eta2_train: Any, eta2_test: An
             status = Status.NON_FINITE
         return SkipRiskResultMP(R, B, V, t, T, status)
 
+
+def _mp_cell_scalars(**values: Any) -> None:
+    for name, v in values.items():
+        if np.ndim(v) != 0:
+            raise ValueError(f"{name} must be a scalar in the mpmath path, got {v!r}")
+
+
+def ridge_risk_mp(c: Any, reg: Any, eta2_train: Any, eta2_test: Any, sv: Any, test_energy: Any,
+                  d: int, *, kept: Any = None, dps: int = 50) -> RidgeRiskResultMP:
+    """mpmath reference of one cell of :func:`ridge_risk` at ``dps`` digits.
+
+    The inputs are taken as exact binary floats; ``t_i = sv_i^2 / eta2_train`` and
+    ``lam = reg / eta2_train`` are formed in ``dps``-digit arithmetic.
+    """
+    dps = _check_dps(dps)
+    _mp_cell_scalars(c=c, reg=reg, eta2_train=eta2_train, eta2_test=eta2_test)
+    cc, rr, e2tr, e2te, svs, ell, d, mask = _ridge_inputs(c, reg, eta2_train, eta2_test, sv,
+                                                          test_energy, d, kept)
+    with mpmath.workdps(dps):
+        c_, s = mpmath.mpf(float(cc)), mpmath.mpf(float(e2tr))
+        lam = mpmath.mpf(float(rr)) / s
+        e2 = mpmath.mpf(float(e2te))
+        if c_ == 1 and lam == 0:
+            g, gp = mpmath.mpf(1), mpmath.inf      # s = 0: the kernel divides by zero
+        else:
+            g, gp = _call("ridge_moments", c_, lam)
+        Bk = Bd = V = mpmath.mpf(0)
+        for sig, l, k in zip(svs, ell, mask, strict=True):
+            if k:
+                b, v = _call("ridge_direction_factors", mpmath.mpf(float(sig)) ** 2 / s, g, gp)
+                Bk += mpmath.mpf(float(l)) * b
+                V += v
+            else:
+                Bd += mpmath.mpf(float(l))
+        R, B, Vv = _call("ridge_aggregate", Bk, Bd, V, e2, mpmath.mpf(d))
+        if c_ == 1 and lam == 0:
+            inf = mpmath.inf
+            return RidgeRiskResultMP(inf, B, inf, g, gp, Status.AT_INTERPOLATION_THRESHOLD)
+        status = Status.SUCCESS
+        if not all(mpmath.isfinite(x) for x in (R, B, Vv, g, gp)):
+            status = Status.NON_FINITE
+        return RidgeRiskResultMP(R, B, Vv, g, gp, status)
+
+
+def _mp_skip_under_overlaps(t, c, kappa, theta, mode):
+    if mode == 2:
+        p0, p1 = _call("skip_under_full_overlaps", t, c)
+        return mpmath.mpf(p0), p1
+    if mode == 1:
+        return _call("skip_under_edge_overlaps", t, c, kappa)
+    return _call("skip_under_overlaps", t, c, theta)[:2]
+
+
+def skip_under_proportional_risk_mp(c: Any, kappa: Any, eta2_train: Any, eta2_test: Any,
+                                    sv: Any, test_energy: Any, d: int, *, dps: int = 50,
+                                    maxiter: int = 400) -> SkipUnderRiskResultMP:
+    """mpmath reference of one cell of :func:`skip_under_proportional_risk` at ``dps`` digits.
+
+    Same branches as the compiled loop (full width at ``kappa = 1``, the ``kappa -> 0`` limit
+    within ``1e-7 (b - a)`` of the upper edge), the threshold solved in ``dps`` digits for the
+    law ``(gamma, 1 - gamma, s) = (c, 1 - c, 1/c)``.
+    """
+    dps = _check_dps(dps)
+    _mp_cell_scalars(c=c, kappa=kappa, eta2_train=eta2_train, eta2_test=eta2_test)
+    cc, kk = _skip_under_law_inputs(c, kappa)
+    e2tr, e2te, svs, ell, d = _signal_inputs(eta2_train, eta2_test, sv, test_energy, d)
+    maxiter = _maxiter(maxiter)
+    nan = mpmath.nan
+    with mpmath.workdps(dps):
+        c_, k_ = mpmath.mpf(float(cc)), mpmath.mpf(float(kk))
+        s, e2 = mpmath.mpf(float(e2tr)), mpmath.mpf(float(e2te))
+        if c_ > 1:
+            return SkipUnderRiskResultMP(nan, nan, nan, nan, Status.UNSUPPORTED)
+        if c_ == 1:
+            inf = mpmath.inf
+            return SkipUnderRiskResultMP(inf, inf, inf, nan, Status.AT_INTERPOLATION_THRESHOLD)
+        a, b = _call("skip_under_edges", c_)
+        if k_ >= 1:
+            theta, status, mode = a, Status.AT_EDGE, 2
+        else:
+            thr = _mp_threshold_core(k_, c_, 1 - c_, 1 / c_, maxiter)
+            theta, status, mode = thr.threshold, thr.status, 0
+            if b - theta <= _EDGE_REL * (b - a):
+                status, mode = Status.AT_EDGE, 1
+            else:
+                theta = max(theta, a)
+        G = F = Tr = Vp = mpmath.mpf(0)
+        for sig, l in zip(svs, ell, strict=True):
+            t = mpmath.mpf(float(sig)) ** 2 / s
+            p0, p1 = _mp_skip_under_overlaps(t, c_, k_, theta, mode)
+            gam, tr, fr, vp = _call("skip_under_direction_terms", t, c_, p0, p1)
+            G += mpmath.mpf(float(l)) * gam
+            F += fr
+            Tr += tr
+            Vp += vp
+        R, B, V = _call("skip_under_aggregate", G, F, Tr, Vp, k_, mpmath.mpf(d), e2)
+        if not all(mpmath.isfinite(x) for x in (R, B, V)):
+            status = Status.NON_FINITE
+        return SkipUnderRiskResultMP(R, B, V, theta, status)
