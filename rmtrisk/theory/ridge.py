@@ -20,7 +20,11 @@ so the per-direction factors are
 
 and ``R = sum_{i in I} (l_i b_i + eta_tst^2 v_i / d) + sum_{i not in I} l_i``. The kept
 eigenvalues of ``X H X^T`` are ``eta^2 g t (1 + t)/(1 + g t)``, increasing in ``t``: the top-k
-eigenvectors are the top-k signal directions. In closed form (no cancellation anywhere,
+eigenvectors are the top-k signal directions. The formulas live in
+:mod:`rmtrisk.symbolic.regimes` and are evaluated by the generated kernels through
+:func:`rmtrisk.solver.ridge_moments`, :func:`rmtrisk.solver.ridge_factors` and
+:func:`rmtrisk.solver.ridge_risk` (mpmath reference :func:`rmtrisk.solver.ridge_risk_mp`).
+In closed form (no cancellation anywhere,
 ``lam > 0`` or ``c != 1``)
 
     s  = sqrt((lam + (1 + sqrt(gamma))^2) (lam + (1 - sqrt(gamma))^2)),
@@ -79,19 +83,9 @@ def ridge_resolvent_moments(c: ArrayLike, lam: ArrayLike) -> tuple[np.ndarray, n
     g, gprime : ndarray
         Broadcast arrays; ``gprime`` is ``inf`` at ``c = 1, lam = 0``.
     """
-    c = np.asarray(c, dtype=float)
-    lam = np.asarray(lam, dtype=float)
-    if np.any(~np.isfinite(c)) or np.any(c <= 0):
-        raise ValueError(f"c must be finite and > 0, got {c}")
-    if np.any(np.isnan(lam)) or np.any(lam < 0):
-        raise ValueError(f"lam must be >= 0, got {lam}")
-    gamma = 1.0 / c
-    root = np.sqrt(gamma)
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        s = np.sqrt((lam + (1.0 + root) ** 2) * (lam + (1.0 - root) ** 2))
-        g = 2.0 / (1.0 + gamma + lam + s)
-        gprime = g / s
-    return g, gprime
+    from ..solver import ridge_moments
+
+    return ridge_moments(c, lam)
 
 
 def ridge_direction_factors(t: ArrayLike, c: float, lam: float
@@ -114,13 +108,9 @@ def ridge_direction_factors(t: ArrayLike, c: float, lam: float
         :func:`ridge_resolvent_moments`), such that
         ``R = sum_{i in I} (l_i b_i + eta_tst^2 v_i / d) + sum_{i not in I} l_i``.
     """
-    t = np.asarray(t, dtype=float)
-    if np.any(~np.isfinite(t)) or np.any(t <= 0):
-        raise ValueError(f"t must be finite and > 0, got {t}")
-    g, gprime = ridge_resolvent_moments(c, lam)
-    den = (1.0 + g * t) ** 2
-    with np.errstate(invalid="ignore"):
-        return 1.0 / den, t * (1.0 + t) * gprime / den
+    from ..solver import ridge_factors
+
+    return ridge_factors(t, c, lam)
 
 
 def _check(problem: Problem) -> None:
@@ -144,13 +134,22 @@ def ridge_bottleneck_risk(problem: Problem) -> tuple[float, float]:
         ``bias = sum_{i in I} l_i b_i + sum_{i not in I} l_i``.
     """
     _check(problem)
-    b, v = ridge_direction_factors(problem.snr, problem.c, problem.reg / problem.eta2_train)
+    res = _grid_risk(problem, problem.reg)
+    return float(res.bias), float(res.variance)
+
+
+def _kept_mask(problem: Problem) -> np.ndarray:
     kept = np.zeros(problem.r, dtype=bool)
     kept[np.asarray(problem.kept, dtype=int) - 1] = True
-    ell = problem.test_energy_array
-    bias = float(np.sum(np.where(kept, ell * b, ell)))
-    variance = float(problem.eta2_test * np.sum(v[kept]) / problem.d)
-    return bias, variance
+    return kept
+
+
+def _grid_risk(problem: Problem, reg: ArrayLike):
+    """:func:`rmtrisk.solver.ridge_risk` of ``problem`` at the regularization(s) ``reg``."""
+    from ..solver import ridge_risk
+
+    return ridge_risk(problem.c, reg, problem.eta2_train, problem.eta2_test, problem.sv_array,
+                      problem.test_energy_array, problem.d, kept=_kept_mask(problem))
 
 
 def optimal_regularization(problem: Problem, bounds: tuple[float, float] | None = None,
@@ -197,19 +196,11 @@ def optimal_regularization(problem: Problem, bounds: tuple[float, float] | None 
     if isinstance(grid, bool) or int(grid) != grid or grid < 3:
         raise ValueError(f"grid must be an integer >= 3, got {grid!r}")
 
-    t = problem.snr
-    kept = np.zeros(problem.r, dtype=bool)
-    kept[np.asarray(problem.kept, dtype=int) - 1] = True
-    ell = problem.test_energy_array
-    drop = float(np.sum(ell[~kept]))
-    scale = problem.eta2_test / problem.d
-
     def risk(log_reg: float) -> float:
-        b, v = ridge_direction_factors(t[kept], problem.c, np.exp(log_reg) / problem.eta2_train)
-        return float(np.sum(ell[kept] * b + scale * v)) + drop
+        return float(_grid_risk(problem, np.exp(log_reg)).risk)
 
     xs = np.linspace(np.log(lo), np.log(hi), int(grid))
-    vals = np.array([risk(x) for x in xs])
+    vals = np.array(_grid_risk(problem, np.exp(xs)).risk)
     j = int(np.nanargmin(vals))
     a, b = xs[max(j - 1, 0)], xs[min(j + 1, xs.size - 1)]
     res = minimize_scalar(risk, bounds=(a, b), method="bounded", options={"xatol": 1e-10})

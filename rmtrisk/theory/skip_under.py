@@ -34,12 +34,18 @@ Fixed k (``kappa -> 0``): ``pi0 -> kappa (1 + c t)^2 / (1 + sqrt(c) t)^2``, ``pi
 
     R = eta_tst^2 (1 - k/d) + (k/d) sum_i l_i / (1 + sqrt(c) t_i)^2
         + eta_tst^2 (k/d^2) sum_i c^2 t_i (1 + t_i) / ((1 - c)(1 + sqrt(c) t_i)^2).
+
+The formulas live in :mod:`rmtrisk.symbolic.regimes` (``skip_under_*`` kernels of
+``rmtrisk/_kernels.py``); the functions here evaluate them through
+:func:`rmtrisk.solver.skip_under_overlaps` and :func:`rmtrisk.solver.skip_under_proportional_risk`
+(mpmath reference :func:`rmtrisk.solver.skip_under_proportional_risk_mp`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .. import _kernels as K
 from ..problem import Problem
 from ..status import Status
 from .one_layer import direction_factors
@@ -51,33 +57,14 @@ __all__ = [
     "skip_under_risk",
 ]
 
-# below this relative distance of the threshold from the upper edge the edge limit is used
-_EDGE_REL = 1e-7
 
-
-def _edges(c: float) -> tuple[float, float]:
-    """Edges ``(a, b)`` of the Marchenko–Pastur law of ``A A^T`` (``eta = 1``), no cancellation."""
-    sc = np.sqrt(c)
-    return (1.0 - c) ** 2 / (c * (1.0 + sc) ** 2), (1.0 + sc) ** 2 / c
-
-
-def _pole_terms(c: float, t: np.ndarray):
-    """``delta``, ``1 + delta``, ``x0``, ``sqrt(a - x0)``, ``sqrt(b - x0)`` per direction."""
-    sc = np.sqrt(c)
-    den = c * (1.0 + c * t) * (1.0 + t)
-    delta = t * (1.0 - c) / (1.0 + c * t)
-    one_delta = (1.0 + t) / (1.0 + c * t)
-    x0 = t * (1.0 - c) ** 2 / den
-    ra = (1.0 - c) / (1.0 + sc) * np.abs(1.0 - sc * t) / np.sqrt(den)
-    rb = (1.0 + sc) * (1.0 + sc * t) / np.sqrt(den)
-    return delta, one_delta, x0, ra, rb
-
-
-def _atanc(y: np.ndarray) -> np.ndarray:
-    """``atan(y) / y`` with the value 1 at ``y = 0``."""
-    small = np.abs(y) < 1e-6
-    safe = np.where(small, 1.0, y)
-    return np.where(small, 1.0 - y * y / 3.0, np.arctan(safe) / safe)
+def _direction_terms(c: float, t: np.ndarray, pi0: np.ndarray, pi1: np.ndarray
+                     ) -> tuple[np.ndarray, ...]:
+    """``(Gamma, tr, frob, v pi0)`` per direction from the generated kernel."""
+    rows = [K.skip_under_direction_terms(float(ti), c, float(p0), float(p1))
+            for ti, p0, p1 in zip(np.ravel(t), np.ravel(pi0), np.ravel(pi1), strict=True)]
+    out = np.array(rows, dtype=float).reshape(-1, 4)
+    return tuple(out[:, j].reshape(np.shape(t)) for j in range(4))
 
 
 def signal_overlaps(c: float, kappa: float, t, theta: float | None = None
@@ -103,36 +90,9 @@ def signal_overlaps(c: float, kappa: float, t, theta: float | None = None
     pi0, pi1 : ndarray
         In ``eta_trn = 1`` units (``pi1`` scales like ``1 / eta_trn^2``).
     """
-    t = np.asarray(t, dtype=float)
-    if kappa >= 1.0:
-        return np.ones_like(t), c * (1.0 + c * t) / (1.0 - c)
-    a, b = _edges(c)
-    if theta is None:
-        from ..solver import mp_threshold
+    from ..solver import skip_under_overlaps
 
-        theta = float(mp_threshold(c, kappa, 1.0 / c).threshold)
-    delta, one_delta, x0, ra, rb = _pole_terms(c, t)
-    if b - theta <= _EDGE_REL * (b - a):
-        # top-k eigenvalues at the upper edge: 1/|1 - delta m(b)|^2 = b / ((1 + delta)(b - x0))
-        pi0 = kappa * b / (one_delta * rb**2)
-        return pi0, pi0 / b
-    theta = max(theta, a)
-    P, Q = np.sqrt(b - theta), np.sqrt(theta - a)
-    R = P * Q
-    vartheta = 2.0 * np.arctan2(P, Q)
-    phi = np.arctan2(ra * P, rb * Q)          # atan2(sqrt(a - x0) P, sqrt(b - x0) Q)
-    g = ra * rb                                # sqrt((a - x0)(b - x0))
-    G = vartheta * (a + b - 2.0 * x0) / 2.0 - R - 2.0 * phi * g
-    pi0 = G / (2.0 * np.pi * one_delta)
-    # divided difference (G(x0) - G(0)) / x0 without cancellation
-    g0, rho0 = np.sqrt(a * b), np.sqrt(a / b)
-    rho = ra / rb
-    dg = (x0 - a - b) / (g + g0)
-    w = (a - b) * R / (b * rb**2 * (rho + rho0) * (Q * Q + rho * rho0 * P * P))
-    dphi = w * _atanc(x0 * w)
-    dG = -vartheta - 2.0 * (phi * dg + g0 * dphi)
-    pi1 = dG / (2.0 * np.pi * one_delta)
-    return pi0, pi1
+    return skip_under_overlaps(c, kappa, t, theta)
 
 
 def skip_under_direction_terms(c: float, kappa: float, t, theta: float | None = None
@@ -149,11 +109,8 @@ def skip_under_direction_terms(c: float, kappa: float, t, theta: float | None = 
     """
     t = np.asarray(t, dtype=float)
     pi0, pi1 = signal_overlaps(c, kappa, t, theta)
-    delta = t * (1.0 - c) / (1.0 + c * t)
-    v = c**2 * t * (1.0 + t) / ((1.0 - c) * (1.0 + c * t) ** 2)
-    gamma = pi0 / (1.0 + c * t) ** 2
-    tr = delta * pi1 / (1.0 + c * t)
-    return gamma, tr, v * pi0 - 2.0 * tr
+    gamma, tr, frob, _ = _direction_terms(float(c), t, pi0, pi1)
+    return gamma, tr, frob
 
 
 def _unsupported(problem: Problem) -> Status | None:
@@ -211,6 +168,16 @@ def skip_under_risk(problem: Problem, finite_size: bool = False
     if bad is not None:
         return np.nan, np.nan, bad
     c, kappa, t = float(problem.c), problem.k / problem.d, problem.snr
+    if not finite_size:
+        from ..solver import skip_under_proportional_risk
+
+        res = skip_under_proportional_risk(c, kappa, problem.eta2_train, problem.eta2_test,
+                                           problem.sv_array, problem.test_energy_array,
+                                           problem.d)
+        status = Status(int(res.status))
+        if status is Status.AT_EDGE:        # full width or the kappa -> 0 edge limit
+            status = Status.SUCCESS
+        return float(res.bias), float(res.variance), status
     status = Status.SUCCESS
     theta = None
     if kappa < 1.0:
@@ -221,13 +188,8 @@ def skip_under_risk(problem: Problem, finite_size: bool = False
         if st not in (Status.SUCCESS, Status.AT_EDGE):
             status = st
     pi0, pi1 = signal_overlaps(c, kappa, t, theta)
-    delta = t * (1.0 - c) / (1.0 + c * t)
-    tr = delta * pi1 / (1.0 + c * t)
-    if finite_size:
-        b1, v = direction_factors(t, problem.d, problem.n, finite_size=True)
-    else:
-        b1 = 1.0 / (1.0 + c * t) ** 2
-        v = c**2 * t * (1.0 + t) / ((1.0 - c) * (1.0 + c * t) ** 2)
+    _, tr, _, _ = _direction_terms(c, t, pi0, pi1)
+    b1, v = direction_factors(t, problem.d, problem.n, finite_size=True)
     bias, variance = _aggregate(problem, b1, v, pi0, tr)
     if status is Status.SUCCESS and not (np.isfinite(bias) and np.isfinite(variance)):
         status = Status.NON_FINITE
@@ -253,12 +215,12 @@ def skip_under_fixed_k_risk(problem: Problem, finite_size: bool = False
     c, kappa, t = float(problem.c), problem.k / problem.d, problem.snr
     if not 0.0 < c < 1.0:
         raise ValueError(f"skip_under_fixed_k_risk needs c < 1, got c = {c}")
-    sc = np.sqrt(c)
-    pi0 = kappa * (1.0 + c * t) ** 2 / (1.0 + sc * t) ** 2
-    tr = kappa * c * t * (1.0 - sc) / ((1.0 + sc) * (1.0 + sc * t) ** 2)
+    pi = np.array([K.skip_under_edge_overlaps(float(ti), c, kappa) for ti in t],
+                  dtype=float).reshape(-1, 2)
+    pi0, pi1 = pi[:, 0], pi[:, 1]
+    gamma, tr, _, vpi0 = _direction_terms(c, t, pi0, pi1)
     if finite_size:
         b1, v = direction_factors(t, problem.d, problem.n, finite_size=True)
     else:
-        b1 = 1.0 / (1.0 + c * t) ** 2
-        v = c**2 * t * (1.0 + t) / ((1.0 - c) * (1.0 + c * t) ** 2)
+        b1, v = gamma / pi0, vpi0 / pi0
     return _aggregate(problem, b1, v, pi0, tr)
