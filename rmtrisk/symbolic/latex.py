@@ -10,6 +10,7 @@ from __future__ import annotations
 import sympy as sp
 
 from . import marchenko_pastur as mpl
+from . import regimes as rg
 from . import risk as rk
 from . import woodbury as wb
 
@@ -17,6 +18,8 @@ __all__ = [
     "latex_density",
     "latex_edges",
     "latex_equations",
+    "latex_ridge",
+    "latex_skip_under",
     "latex_skip_risk",
     "latex_stieltjes_derivative",
     "latex_stieltjes_equation",
@@ -146,6 +149,82 @@ def latex_woodbury() -> dict[str, str]:
     return out
 
 
+def latex_ridge() -> dict[str, str]:
+    """Ridge (no skip, ``lambda > 0``) resolvent moments, per-direction factors and aggregate."""
+    R = rg.REG
+    names = {R.lam: r"\lambda", R.gprime: "g'", R.eta2_test: r"\eta_{\mathrm{tst}}^2",
+             R.Bk: r"B_{\mathrm{kept}}", R.Bd: r"B_{\mathrm{drop}}"}
+
+    def tex(e: sp.Expr) -> str:
+        return sp.latex(e, symbol_names=names)
+
+    g, gp = rg.ridge_moments()
+    s_sym = sp.Symbol("s", positive=True)
+    s_expr = g / gp
+    b, v = rg.ridge_direction_factors()
+    risk, bias, var = rg.ridge_aggregate()
+    return {
+        "moments": (r"s = " + tex(s_expr)
+                    + r",\quad g = " + tex(2 / (1 + 1 / R.c + R.lam + s_sym))
+                    + r",\quad g' = \frac{g}{s}"),
+        "factors": r"b_i = " + tex(b.subs(R.t, sp.Symbol("t_i", positive=True)))
+                   + r",\quad v_i = " + tex(v.subs(R.t, sp.Symbol("t_i", positive=True))),
+        "sums": r"B_{\mathrm{kept}} = \sum_{i \in I} \ell_i b_i,\quad "
+                r"B_{\mathrm{drop}} = \sum_{i \notin I} \ell_i,\quad V = \sum_{i \in I} v_i",
+        "risk": r"\mathcal{R} = " + tex(risk) + r",\quad \mathrm{bias} = " + tex(bias)
+                + r",\quad \mathrm{variance} = " + tex(var),
+    }
+
+
+def latex_skip_under() -> dict[str, str]:
+    """Skip connection for ``c < 1``: pole terms, shifted semicircle integral, overlaps, risk."""
+    R = rg.REG
+    names = {R.eta2_test: r"\eta_{\mathrm{tst}}^2", R.pi0: r"\pi_0", R.pi1: r"\pi_1",
+             R.theta: r"\theta", R.kappa: r"\kappa", R.Vp: r"V_\pi"}
+
+    def tex(e: sp.Expr) -> str:
+        return sp.latex(e, symbol_names=names)
+
+    a, b = rg.skip_under_edges()
+    delta, one_delta, x0, ra, rb = rg.skip_under_pole_terms()
+    A, B, X0 = sp.symbols("a b x_0", positive=True)
+    RA, RB = sp.Symbol(r"\sqrt{a - x_0}", positive=True), sp.Symbol(r"\sqrt{b - x_0}",
+                                                                       positive=True)
+    parts = rg.semicircle_in(A, B, X0, RA, RB, R.theta)
+    Gs, dGs = sp.Symbol(r"\mathcal{G}(x_0)"), sp.Symbol(r"\mathcal{G}'")
+    VT, PH = sp.Symbol(r"\vartheta"), sp.Symbol(r"\varphi")
+    readable = {parts["vartheta"] / 2: VT / 2, parts["phi"]: PH}
+
+    def short(e: sp.Expr) -> str:
+        return tex(e.subs(readable))
+
+    p0, p1 = rg.skip_under_edge_overlaps()
+    gamma, tr, frob, vpi0 = rg.skip_under_direction_terms()
+    risk, bias, var = rg.skip_under_aggregate()
+    return {
+        "edges": r"a = " + tex(a) + r",\quad b = " + tex(b)
+                 + r",\quad \mu((\theta, \infty)) = \kappa",
+        "pole": (r"\delta = " + tex(delta) + r",\quad 1 + \delta = " + tex(one_delta)
+                 + r",\quad x_0 = " + tex(x0)),
+        "pole_roots": (r"\sqrt{a - x_0} = " + tex(ra) + r",\quad \sqrt{b - x_0} = " + tex(rb)),
+        "angles": (r"\vartheta = " + tex(parts["vartheta"]) + r",\quad \varphi = "
+                   + tex(parts["phi"])),
+        "semicircle": r"\mathcal{G}(x_0) = " + short(parts["G"]),
+        "divided_difference": (r"\mathcal{G}' = \frac{\mathcal{G}(x_0) - \mathcal{G}(0)}{x_0} = "
+                               + short(parts["dG"])),
+        "overlaps": (r"\pi_0 = " + tex(Gs / (2 * sp.pi * (1 + sp.Symbol(r"\delta"))))
+                     + r",\quad \pi_1 = "
+                     + tex(dGs / (2 * sp.pi * (1 + sp.Symbol(r"\delta"))))),
+        "edge_limit": (r"\kappa \to 0:\ \pi_0 = " + tex(p0) + r",\quad \pi_1 = "
+                       + tex(p1)),
+        "direction_terms": (r"\Gamma_i = " + tex(gamma) + r",\quad \mathrm{tr}_i = " + tex(tr)
+                            + r",\quad \mathrm{frob}_i = " + tex(frob)
+                            + r",\quad v_i \pi_0 = " + tex(vpi0)),
+        "risk": (r"\mathcal{R} = " + tex(risk) + r",\quad \mathrm{bias} = " + tex(bias)
+                 + r",\quad \mathrm{variance} = " + tex(var)),
+    }
+
+
 def latex_equations() -> dict[str, str]:
     """Every derived equation, by name."""
     out = {
@@ -160,6 +239,8 @@ def latex_equations() -> dict[str, str]:
         out[f"T_{p}"] = latex_truncated_moment(p)
     out.update({f"skip_{k}": v for k, v in latex_skip_risk().items()})
     out.update({f"woodbury_{k}": v for k, v in latex_woodbury().items()})
+    out.update({f"ridge_{k}": v for k, v in latex_ridge().items()})
+    out.update({f"skip_under_{k}": v for k, v in latex_skip_under().items()})
     return out
 
 

@@ -52,6 +52,7 @@ __all__ = [
     "skip_under_overlaps",
     "skip_under_pole_terms",
     "skip_under_semicircle",
+    "semicircle_in",
 ]
 
 
@@ -207,11 +208,21 @@ def skip_under_pole_terms() -> tuple[sp.Expr, ...]:
     return delta, one_delta, x0, ra, rb
 
 
-def _semicircle_parts():
-    """Building blocks of ``G(x0)`` and its divided difference (shared by the kernels)."""
-    c, theta = REG.c, REG.theta
-    a, b = skip_under_edges()
-    delta, one_delta, x0, ra, rb = skip_under_pole_terms()
+def semicircle_in(a: sp.Expr, b: sp.Expr, x0: sp.Expr, ra: sp.Expr, rb: sp.Expr,
+                  theta: sp.Expr) -> dict[str, sp.Expr]:
+    """``G(x0)``, its divided difference and their pieces in terms of the edges and the pole.
+
+    Parameters
+    ----------
+    a, b, x0, ra, rb, theta : sympy expressions
+        Edges, pole, ``sqrt(a - x0)``, ``sqrt(b - x0)`` and threshold (symbols for display,
+        or the expressions of :func:`skip_under_edges` / :func:`skip_under_pole_terms`).
+
+    Returns
+    -------
+    dict
+        ``P, Q, R, vartheta, phi, gx, G, G_scale, g0, rho, rho0, dg, w, dphi, dG, dG_scale``.
+    """
     P, Q = sp.sqrt(b - theta), sp.sqrt(theta - a)
     R = P * Q
     vartheta = 2 * sp.atan2(P, Q)
@@ -228,10 +239,17 @@ def _semicircle_parts():
     dphi = sp.atan(x0 * w) / x0                  # (phi(x0) - phi(0)) / x0
     dG = -vartheta - 2 * (phi * dg + g0 * dphi)
     dG_scale = vartheta + 2 * (phi * sp.Abs(dg) + g0 * sp.Abs(dphi))
-    del c
-    return dict(a=a, b=b, delta=delta, one_delta=one_delta, x0=x0, ra=ra, rb=rb, P=P, Q=Q,
-                R=R, vartheta=vartheta, phi=phi, G=G, G_scale=G_scale, dG=dG,
-                dG_scale=dG_scale)
+    return dict(P=P, Q=Q, R=R, vartheta=vartheta, phi=phi, gx=gx, G=G, G_scale=G_scale, g0=g0,
+                rho=rho, rho0=rho0, dg=dg, w=w, dphi=dphi, dG=dG, dG_scale=dG_scale)
+
+
+def _semicircle_parts() -> dict[str, sp.Expr]:
+    """Building blocks of ``G(x0)`` and its divided difference (shared by the kernels)."""
+    a, b = skip_under_edges()
+    delta, one_delta, x0, ra, rb = skip_under_pole_terms()
+    out = semicircle_in(a, b, x0, ra, rb, REG.theta)
+    out.update(a=a, b=b, delta=delta, one_delta=one_delta, x0=x0, ra=ra, rb=rb)
+    return out
 
 
 @functools.cache
