@@ -11,6 +11,10 @@ with the paper's split ``variance = (eta_tst^2 / d) ||W||_F^2`` and ``bias = R -
 
 Seeds: one root ``seed``; replicate ``j`` uses the ``j``-th child of ``SeedSequence(seed)``,
 so results do not depend on how replicates are spread over workers.
+
+Problems that differ only in the test side (``test_energy``, ``eta2_test``) share their training
+draws: :func:`monte_carlo_risks` trains each replicate once and evaluates every such problem on
+it, with results identical to separate :func:`monte_carlo_risk` calls with the same seed.
 """
 
 from __future__ import annotations
@@ -30,8 +34,11 @@ from .training import RiskStatistics, risk_statistics
 __all__ = [
     "MonteCarloResult",
     "monte_carlo_risk",
+    "monte_carlo_risks",
     "replicate_risk",
+    "replicate_risks",
     "split_risk",
+    "training_side",
 ]
 
 _Z95 = 1.959963984540054
@@ -58,21 +65,46 @@ def replicate_risk(problem: Problem, seed: np.random.SeedSequence | int) -> np.n
     seed : SeedSequence or int
         The replicate's own seed.
     """
+    return replicate_risks((problem,), seed)[0]
+
+
+def replicate_risks(problems: Sequence[Problem], seed: np.random.SeedSequence | int
+                    ) -> np.ndarray:
+    """Risk, bias and variance of one training draw for each problem, shape ``(len, 3)``.
+
+    The problems must share the training side (:func:`training_side`); the draw and the
+    trained weight are those of the first one, each problem's risk uses its own test side.
+    """
+    first = problems[0]
     rng = np.random.default_rng(seed)
-    Y, U, V = training_sample(problem, rng)
-    stats = risk_statistics(Y, U, problem.sv_array, V, k=problem.k, skip=problem.skip,
-                            reg=problem.reg, critical_set=problem.critical_set)
-    return np.array(split_risk(stats, problem))
+    Y, U, V = training_sample(first, rng)
+    stats = risk_statistics(Y, U, first.sv_array, V, k=first.k, skip=first.skip,
+                            reg=first.reg, critical_set=first.critical_set)
+    return np.array([split_risk(stats, p) for p in problems])
 
 
-def _run_batch(problem: Problem, seeds: Sequence[np.random.SeedSequence],
+_TEST_SIDE = ("test_energy", "eta2_test")
+
+
+def training_side(problem: Problem) -> tuple[Any, ...]:
+    """Hashable description of what a replicate's training draw and weight depend on.
+
+    Two problems with the same training side differ only in ``test_energy`` / ``eta2_test``
+    and can be evaluated on the same replicates.
+    """
+    data = problem.to_dict()
+    return tuple((name, tuple(v) if isinstance(v, list) else v)
+                 for name, v in data.items() if name not in _TEST_SIDE)
+
+
+def _run_batch(problems: Sequence[Problem], seeds: Sequence[np.random.SeedSequence],
                blas_threads: int | None) -> np.ndarray:
     if blas_threads is None:
-        return np.array([replicate_risk(problem, s) for s in seeds])
+        return np.array([replicate_risks(problems, s) for s in seeds])
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=blas_threads, user_api="blas"):
-        return np.array([replicate_risk(problem, s) for s in seeds])
+        return np.array([replicate_risks(problems, s) for s in seeds])
 
 
 @dataclass(frozen=True)
@@ -168,6 +200,114 @@ def _limit_blas_in_worker(threads: int) -> None:  # pragma: no cover - runs in w
     threadpool_limits(limits=threads, user_api="blas")
 
 
+def monte_carlo_risks(
+    problems: Sequence[Problem],
+    reps: int = 100,
+    seed: int = 0,
+    *,
+    workers: int = 1,
+    executor: Executor | None = None,
+    blas_threads: int | None = None,
+    batch_size: int | None = None,
+    progress: bool | Callable[[int], None] = False,
+) -> list[MonteCarloResult]:
+    """Monte Carlo estimates of several problems that share their training draws.
+
+    Every problem must have the same :func:`training_side` (they may differ only in
+    ``test_energy`` and ``eta2_test``). Each replicate is drawn and trained once and evaluated
+    for every problem, so result ``i`` equals ``monte_carlo_risk(problems[i], reps, seed)``
+    (same seeds, same draws) at the cost of a single run.
+
+    Parameters
+    ----------
+    problems : sequence of Problem
+        At least one.
+    reps : int
+        Number of independent replicates (>= 1).
+    seed : int
+        Root seed (>= 0); replicate ``j`` uses child ``j`` of ``SeedSequence(seed)``.
+    workers : int
+        Number of local worker processes when no ``executor`` is given (1 = serial).
+    executor : concurrent.futures.Executor, optional
+        Any executor (e.g. a dask ``distributed.Client.get_executor()``); replicates are sent in
+        batches. Overrides ``workers``.
+    blas_threads : int, optional
+        BLAS threads per worker. Default: 1 with several workers or an executor, unchanged
+        when serial.
+    batch_size : int, optional
+        Replicates per task; default spreads the work in about four tasks per worker.
+    progress : bool or callable
+        ``True`` shows a tqdm progress bar; a callable is called with the number of
+        replicates finished after each batch.
+
+    Returns
+    -------
+    list of MonteCarloResult
+        One per problem, in order.
+    """
+    problems = tuple(problems)
+    if not problems or not all(isinstance(p, Problem) for p in problems):
+        raise ValueError("problems must be a non-empty sequence of Problem")
+    side = training_side(problems[0])
+    for p in problems[1:]:
+        if training_side(p) != side:
+            raise ValueError("problems evaluated on shared draws may differ only in "
+                             f"{' and '.join(_TEST_SIDE)}; got {problems[0]!r} and {p!r}")
+    if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 1:
+        raise ValueError(f"reps must be an integer >= 1, got {reps!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    seeds = np.random.SeedSequence(int(seed)).spawn(int(reps))
+    parallel = executor is not None or workers > 1
+    if blas_threads is None and parallel:
+        blas_threads = 1
+    n_tasks = 4 * (workers if executor is None else max(workers, os.cpu_count() or 1))
+    size = batch_size or max(1, -(-reps // n_tasks))
+    batches = [(i, seeds[i:i + size]) for i in range(0, reps, size)]
+
+    bar = None
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=reps, desc="replicates", unit="rep")
+
+    def report(n: int) -> None:
+        if bar is not None:
+            bar.update(n)
+        elif callable(progress):
+            progress(n)
+
+    samples = np.empty((reps, len(problems), 3))
+    own_pool = None
+    try:
+        if not parallel:
+            for start, chunk in batches:
+                samples[start:start + len(chunk)] = _run_batch(problems, chunk, blas_threads)
+                report(len(chunk))
+        else:
+            if executor is None:
+                own_pool = ProcessPoolExecutor(max_workers=workers,
+                                               initializer=_limit_blas_in_worker,
+                                               initargs=(blas_threads,))
+                executor = own_pool
+            futures = {executor.submit(_run_batch, problems, chunk, blas_threads): (start, chunk)
+                       for start, chunk in batches}
+
+            for fut in as_completed(futures):
+                start, chunk = futures[fut]
+                samples[start:start + len(chunk)] = fut.result()
+                report(len(chunk))
+    finally:
+        if own_pool is not None:
+            own_pool.shutdown()
+        if bar is not None:
+            bar.close()
+    return [MonteCarloResult(p, int(reps), int(seed), np.ascontiguousarray(samples[:, j]))
+            for j, p in enumerate(problems)]
+
+
 def monte_carlo_risk(
     problem: Problem,
     reps: int = 100,
@@ -206,55 +346,6 @@ def monte_carlo_risk(
     -------
     MonteCarloResult
     """
-    if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 1:
-        raise ValueError(f"reps must be an integer >= 1, got {reps!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
-    seeds = np.random.SeedSequence(int(seed)).spawn(int(reps))
-    parallel = executor is not None or workers > 1
-    if blas_threads is None and parallel:
-        blas_threads = 1
-    n_tasks = 4 * (workers if executor is None else max(workers, os.cpu_count() or 1))
-    size = batch_size or max(1, -(-reps // n_tasks))
-    batches = [(i, seeds[i:i + size]) for i in range(0, reps, size)]
-
-    bar = None
-    if progress is True:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=reps, desc="replicates", unit="rep")
-
-    def report(n: int) -> None:
-        if bar is not None:
-            bar.update(n)
-        elif callable(progress):
-            progress(n)
-
-    samples = np.empty((reps, 3))
-    own_pool = None
-    try:
-        if not parallel:
-            for start, chunk in batches:
-                samples[start:start + len(chunk)] = _run_batch(problem, chunk, blas_threads)
-                report(len(chunk))
-        else:
-            if executor is None:
-                own_pool = ProcessPoolExecutor(max_workers=workers,
-                                               initializer=_limit_blas_in_worker,
-                                               initargs=(blas_threads,))
-                executor = own_pool
-            futures = {executor.submit(_run_batch, problem, chunk, blas_threads): (start, chunk)
-                       for start, chunk in batches}
-
-            for fut in as_completed(futures):
-                start, chunk = futures[fut]
-                samples[start:start + len(chunk)] = fut.result()
-                report(len(chunk))
-    finally:
-        if own_pool is not None:
-            own_pool.shutdown()
-        if bar is not None:
-            bar.close()
-    return MonteCarloResult(problem, int(reps), int(seed), samples)
+    return monte_carlo_risks((problem,), reps, seed, workers=workers, executor=executor,
+                             blas_threads=blas_threads, batch_size=batch_size,
+                             progress=progress)[0]
