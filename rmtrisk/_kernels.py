@@ -16,7 +16,7 @@ import math
 
 from numba import njit
 
-__all__ = ["mp_edges", "mp_masses", "mp_density", "mp_tail_mass", "mp_tail_mass_dt", "mp_moment_m2", "mp_moment_scale_m2", "mp_moment_m1", "mp_moment_scale_m1", "mp_moment_0", "mp_moment_scale_0", "mp_moment_1", "mp_moment_scale_1", "mp_moment_2", "mp_moment_scale_2", "mp_threshold_guess", "mp_stieltjes", "mp_stieltjes_real", "mp_stieltjes_deriv", "mp_stieltjes_poly", "skip_direction_terms", "skip_aggregate", "skip_fixed_k_moment", "one_layer_factors_c_gt_1", "one_layer_factors_c_lt_1", "ridge_moments", "ridge_direction_factors", "ridge_aggregate", "skip_under_edges", "skip_under_pole_terms", "skip_under_semicircle", "skip_under_overlaps", "skip_under_edge_overlaps", "skip_under_full_overlaps", "skip_under_direction_terms", "skip_under_aggregate"]
+__all__ = ["mp_edges", "mp_masses", "mp_density", "mp_tail_mass", "mp_tail_mass_dt", "mp_moment_m2", "mp_moment_scale_m2", "mp_moment_m1", "mp_moment_scale_m1", "mp_moment_0", "mp_moment_scale_0", "mp_moment_1", "mp_moment_scale_1", "mp_moment_2", "mp_moment_scale_2", "mp_threshold_guess", "mp_stieltjes", "mp_stieltjes_real", "mp_stieltjes_deriv", "mp_stieltjes_poly", "skip_direction_terms", "skip_aggregate", "skip_fixed_k_moment", "one_layer_factors_c_gt_1", "one_layer_factors_c_lt_1", "ridge_moments", "ridge_direction_factors", "ridge_aggregate", "skip_under_edges", "skip_under_pole_terms", "skip_under_semicircle", "skip_under_overlaps", "skip_under_edge_overlaps", "skip_under_full_overlaps", "skip_under_direction_terms", "skip_under_aggregate", "skip_ridge_constants", "skip_ridge_smooth", "skip_ridge_poles", "skip_ridge_boundary_m", "skip_ridge_bulk", "skip_ridge_node", "skip_ridge_outlier", "skip_ridge_edge"]
 
 
 @njit(cache=True, error_model="numpy")
@@ -29,7 +29,7 @@ def mp_edges(gamma, gammabar, s):
 @njit(cache=True, error_model="numpy")
 def mp_masses(gamma, gammabar, s):
     """(atom mass at 0, continuous mass)."""
-    _x0 = (1/gamma)
+    _x0 = (1/(gamma))
     return (max(0, -_x0*gammabar), min(1, _x0))
 
 
@@ -46,7 +46,7 @@ def mp_density(x, gamma, gammabar, s):
 @njit(cache=True, error_model="numpy")
 def mp_tail_mass(t, gamma, gammabar, s):
     """Tail mass F(t) = mu((t, inf))."""
-    _x0 = (1/gamma)
+    _x0 = (1/(gamma))
     _x1 = math.sqrt(gamma) + 1
     _x2 = _x1**2
     _x3 = _x2*s
@@ -76,12 +76,12 @@ def mp_moment_m2(t, gamma, gammabar, s):
     _x1 = _x0**2
     _x2 = _x1*s
     _x3 = gammabar**2
-    _x4 = (1/_x1)
+    _x4 = (1/(_x1))
     _x5 = _x3*_x4*s
     _x6 = min(_x2, max(_x5, t))
     _x7 = -_x6
     _x8 = _x2 + _x7
-    _x9 = (1/s)
+    _x9 = (1/(s))
     _x10 = _x4*_x9/_x6**(3/2)
     _x11 = math.sqrt(-_x5 - _x7)
     _x12 = math.sqrt(_x8)
@@ -101,19 +101,19 @@ def mp_moment_scale_m2(t, gamma, gammabar, s):
     _x1 = _x0**2
     _x2 = _x1*s
     _x3 = gammabar**2
-    _x4 = (1/_x1)
+    _x4 = (1/(_x1))
     _x5 = _x3*_x4*s
     _x6 = min(_x2, max(_x5, t))
     _x7 = -_x6
     _x8 = _x2 + _x7
-    _x9 = (1/s)
+    _x9 = (1/(s))
     _x10 = _x4*_x9/_x6**(3/2)
     _x11 = math.sqrt(_x8)
     _x12 = math.sqrt(-_x5 - _x7)
     _x13 = _x11*_x12
     _x14 = (1/2)*abs(_x13)/_x6**2
     _x15 = (1/2)*_x9/(math.pi*gamma)
-    _x16 = (1/_x3)
+    _x16 = (1/(_x3))
     _x17 = abs(gammabar)
     _x18 = math.sqrt(s)
     return ((_x15*((1/12)*_x10*abs(_x8**(3/2)) + (1/4)*_x10*abs(_x11*(_x2 - 3*_x6)) + _x14)) if (gammabar == 0) else (_x15*(_x14 + (1/4)*(-_x2 + _x5)**2*abs(_x16*math.atan2(_x11*_x17*_x18/_x0, _x0*_x12*_x18)/_x17)/s**3 + (1/4)*(_x2 + _x5)*abs(_x13*_x16)/(_x6*s**2))))
@@ -127,13 +127,13 @@ def mp_moment_m1(t, gamma, gammabar, s):
     _x2 = _x1*s
     _x3 = gammabar**2*s/_x1
     _x4 = min(_x2, max(_x3, t))
-    _x5 = (1/_x4)
+    _x5 = (1/(_x4))
     _x6 = -_x4
     _x7 = _x2 + _x6
     _x8 = math.sqrt(_x7)
     _x9 = math.sqrt(-_x3 - _x6)
     _x10 = -2*math.atan2(_x8, _x9)
-    _x11 = (1/s)
+    _x11 = (1/(s))
     _x12 = (1/2)*_x11/(math.pi*gamma)
     _x13 = abs(gammabar)
     _x14 = math.sqrt(s)
@@ -148,13 +148,13 @@ def mp_moment_scale_m1(t, gamma, gammabar, s):
     _x2 = _x1*s
     _x3 = gammabar**2*s/_x1
     _x4 = min(_x2, max(_x3, t))
-    _x5 = (1/_x4)
+    _x5 = (1/(_x4))
     _x6 = -_x4
     _x7 = _x2 + _x6
     _x8 = math.sqrt(_x7)
     _x9 = math.sqrt(-_x3 - _x6)
     _x10 = 2*abs(math.atan2(_x8, _x9))
-    _x11 = (1/s)
+    _x11 = (1/(s))
     _x12 = (1/2)*_x11/(math.pi*gamma)
     _x13 = abs(gammabar)
     _x14 = math.sqrt(s)
@@ -164,7 +164,7 @@ def mp_moment_scale_m1(t, gamma, gammabar, s):
 @njit(cache=True, error_model="numpy")
 def mp_moment_0(t, gamma, gammabar, s):
     """Truncated moment T_0(t) = int_{x > t} x^0 dmu(x) (closed form, any real t)."""
-    _x0 = (1/gamma)
+    _x0 = (1/(gamma))
     _x1 = math.sqrt(gamma) + 1
     _x2 = _x1**2
     _x3 = _x2*s
@@ -261,7 +261,7 @@ def mp_threshold_guess(mass, gamma, gammabar, s):
     _x4 = gammabar**2*s/_x1
     _x5 = -_x2 - _x4
     _x6 = 3**(2/3)*math.pi**(2/3)*gamma**(2/3)*s**(4/3)
-    return (-_x2 - _x3*_x6*mass**(2/3)/_x5**(1/3), _x4 + _x6*((-mass + min(1, (1/gamma)))/math.sqrt(_x5))**(2/3)*abs(gammabar)**(4/3)/_x3)
+    return (-_x2 - _x3*_x6*mass**(2/3)/_x5**(1/3), _x4 + _x6*((-mass + min(1, (1/(gamma))))/math.sqrt(_x5))**(2/3)*abs(gammabar)**(4/3)/_x3)
 
 
 @njit(cache=True, error_model="numpy")
@@ -315,14 +315,14 @@ def mp_stieltjes_poly(z, m, gamma, gammabar, s):
 @njit(cache=True, error_model="numpy")
 def skip_direction_terms(sigma, kappa, c, eta2_train, T):
     """(Gamma, dGamma/dT, frob, dfrob/dT, trace, dtrace/dT) of one signal direction."""
-    _x0 = (1/eta2_train)
-    _x1 = (1/sigma**2)
+    _x0 = (1/(eta2_train))
+    _x1 = (1/(sigma**2))
     _x2 = -_x0 - _x1
-    _x3 = (1/_x2**2)
+    _x3 = (1/(_x2**2))
     _x4 = c - 1
     _x5 = -_x4
     _x6 = _x1*_x5**2/c**2
-    _x7 = (1/_x2)
+    _x7 = (1/(_x2))
     _x8 = _x5*_x7/c
     _x9 = T*_x8
     return (_x3*(T*_x6 + kappa/sigma**4), _x3*_x6, -_x0*_x7*c*kappa/_x4 - _x9, -_x8, _x9, _x8)
@@ -331,7 +331,7 @@ def skip_direction_terms(sigma, kappa, c, eta2_train, T):
 @njit(cache=True, error_model="numpy")
 def skip_aggregate(G, F, Tr, kappa, d, eta2_test):
     """(risk, bias, variance) from the direction sums G, F, Tr."""
-    _x0 = (1/d)
+    _x0 = (1/(d))
     _x1 = 2*Tr
     return (G + eta2_test*(_x0*(F + _x1) - kappa + 1), G + eta2_test*(_x0*_x1 - 2*kappa + 1), eta2_test*(F*_x0 + kappa))
 
@@ -347,7 +347,7 @@ def one_layer_factors_c_gt_1(t, a, q, q2):
     """(b, v) of one direction of W = X Y^+, c > 1 (Woodbury; q2 unused)."""
     _x0 = q*t
     _x1 = _x0*(1 - a) + 1
-    return ((1/_x1**2), _x0/_x1)
+    return ((1/(_x1**2)), _x0/_x1)
 
 
 @njit(cache=True, error_model="numpy")
@@ -355,14 +355,14 @@ def one_layer_factors_c_lt_1(t, a, q, q2):
     """(b, v) of one direction of W = X Y^+, c < 1 (Woodbury)."""
     _x0 = q*t
     _x1 = a - 1
-    _x2 = (1/(_x0*(-_x1) + 1)**2)
+    _x2 = (1/((_x0*(-_x1) + 1)**2))
     return (_x2, _x2*(_x0*a + _x1**2*q2*t**2))
 
 
 @njit(cache=True, error_model="numpy")
 def ridge_moments(c, lam):
     """Ridge (g, g') = (int x/(x+lam) dmu, int x/(x+lam)^2 dmu), law of A^T A (1/c)."""
-    _x0 = (1/c)
+    _x0 = (1/(c))
     _x1 = (math.sqrt(c) + 1)**2
     _x2 = math.sqrt(_x0*_x1 + lam)
     _x3 = math.sqrt(_x0*(c - 1)**2/_x1 + lam)
@@ -373,7 +373,7 @@ def ridge_moments(c, lam):
 @njit(cache=True, error_model="numpy")
 def ridge_direction_factors(t, g, gprime):
     """Ridge (b, v) = (1/(1 + g t)^2, t (1 + t) g'/(1 + g t)^2) of one direction."""
-    _x0 = (1/(g*t + 1)**2)
+    _x0 = (1/((g*t + 1)**2))
     return (_x0, _x0*gprime*t*(t + 1))
 
 
@@ -388,7 +388,7 @@ def ridge_aggregate(Bk, Bd, V, eta2_test, d):
 @njit(cache=True, error_model="numpy")
 def skip_under_edges(c):
     """Edges (a, b) of the law of A A^T (ratio c, scale 1/c)."""
-    _x0 = (1/c)
+    _x0 = (1/(c))
     _x1 = (math.sqrt(c) + 1)**2
     return (_x0*(1 - c)**2/_x1, _x0*_x1)
 
@@ -398,7 +398,7 @@ def skip_under_pole_terms(t, c):
     """(delta, 1 + delta, x0, sqrt(a - x0), sqrt(b - x0)) of one direction, c < 1."""
     _x0 = 1 - c
     _x1 = c*t + 1
-    _x2 = (1/_x1)
+    _x2 = (1/(_x1))
     _x3 = _x2*t
     _x4 = t + 1
     _x5 = math.sqrt(c)
@@ -411,7 +411,7 @@ def skip_under_pole_terms(t, c):
 @njit(cache=True, error_model="numpy")
 def skip_under_semicircle(t, c, theta):
     """(G(x0), (G(x0) - G(0))/x0) shifted semicircle integral, a <= theta <= b."""
-    _x0 = (1/c)
+    _x0 = (1/(c))
     _x1 = math.sqrt(c)
     _x2 = _x1 + 1
     _x3 = _x2**2
@@ -419,7 +419,7 @@ def skip_under_semicircle(t, c, theta):
     _x5 = -_x4
     _x6 = -_x5 - theta
     _x7 = math.sqrt(_x6)
-    _x8 = (1/_x3)
+    _x8 = (1/(_x3))
     _x9 = c - 1
     _x10 = -_x9
     _x11 = _x10**2
@@ -430,10 +430,10 @@ def skip_under_semicircle(t, c, theta):
     _x16 = _x15*_x7
     _x17 = math.atan2(_x7, _x15)
     _x18 = t + 1
-    _x19 = (1/_x18)
+    _x19 = (1/(_x18))
     _x20 = c*t
     _x21 = _x20 + 1
-    _x22 = (1/_x21)
+    _x22 = (1/(_x21))
     _x23 = _x19*_x22
     _x24 = _x13 + _x4
     _x25 = _x1*t
@@ -443,7 +443,7 @@ def skip_under_semicircle(t, c, theta):
     _x29 = 2*math.atan2(_x26*_x27*_x7/_x2, _x15*_x2*_x27*_x28)
     _x30 = _x0*_x23*_x26*_x28
     _x31 = abs(_x9)
-    _x32 = (1/_x2**4)
+    _x32 = (1/(_x2**4))
     _x33 = _x26/_x28
     return (-_x16 + _x17*(-2*_x12*_x23*t + _x24) - _x29*_x30, -2*_x17 - _x29*(_x0*_x11*_x19*_x22*t - _x24)/(_x0*_x31 + _x30) - 2*_x18*_x21*_x31*math.atan(_x11*_x16*_x20*_x32*(_x13 + _x5)/(_x28**2*(_x14 + _x31*_x32*_x33*_x6)*(_x31*_x8 + _x33*_x8)))/(_x11*t))
 
@@ -451,7 +451,7 @@ def skip_under_semicircle(t, c, theta):
 @njit(cache=True, error_model="numpy")
 def skip_under_overlaps(t, c, theta):
     """(pi0, pi1, dpi0/dtheta, dpi1/dtheta, scale0, scale1) kept overlaps, c < 1."""
-    _x0 = (1/c)
+    _x0 = (1/(c))
     _x1 = math.sqrt(c)
     _x2 = _x1 + 1
     _x3 = _x2**2
@@ -463,17 +463,17 @@ def skip_under_overlaps(t, c, theta):
     _x9 = c - 1
     _x10 = -_x9
     _x11 = _x10**2
-    _x12 = (1/_x3)
+    _x12 = (1/(_x3))
     _x13 = _x0*_x12
     _x14 = _x11*_x13
     _x15 = -_x14 + theta
     _x16 = math.sqrt(_x15)
     _x17 = math.atan2(_x8, _x16)
     _x18 = t + 1
-    _x19 = (1/_x18)
+    _x19 = (1/(_x18))
     _x20 = c*t
     _x21 = _x20 + 1
-    _x22 = (1/_x21)
+    _x22 = (1/(_x21))
     _x23 = _x19*_x22
     _x24 = _x0*_x23
     _x25 = _x24*t
@@ -495,9 +495,9 @@ def skip_under_overlaps(t, c, theta):
     _x41 = abs(_x9)
     _x42 = _x0*_x41
     _x43 = _x12*_x41
-    _x44 = (1/_x34)
+    _x44 = (1/(_x34))
     _x45 = _x12*_x44
-    _x46 = (1/_x2**4)
+    _x46 = (1/(_x2**4))
     _x47 = _x41*_x44*_x46
     _x48 = _x20*_x46/_x34**2
     _x49 = 2*_x18*_x21*_x41/t
@@ -527,7 +527,7 @@ def skip_under_full_overlaps(t, c):
 @njit(cache=True, error_model="numpy")
 def skip_under_direction_terms(t, c, pi0, pi1):
     """(Gamma, tr, frob, v pi0) of one signal direction, skip connection, c < 1."""
-    _x0 = (1/(c*t + 1)**2)
+    _x0 = (1/((c*t + 1)**2))
     _x1 = _x0*pi0
     _x2 = 1 - c
     _x3 = _x0*_x2*pi1*t
@@ -538,5 +538,235 @@ def skip_under_direction_terms(t, c, pi0, pi1):
 @njit(cache=True, error_model="numpy")
 def skip_under_aggregate(G, F, Tr, Vp, kappa, d, eta2_test):
     """(risk, bias, variance) of the c < 1 skip connection from the sums G, F, Tr, Vp."""
-    _x0 = (1/d)
+    _x0 = (1/(d))
     return (G + eta2_test*(Vp*_x0 - kappa + 1), G + eta2_test*(2*Tr*_x0 - 2*kappa + 1), eta2_test*(F*_x0 + kappa))
+
+
+@njit(cache=True, error_model="numpy")
+def skip_ridge_constants(c, lam):
+    """(p, q, <psi^2>, c <x/(x + lam)^2>) at -lam, without cancellation."""
+    _x0 = (1/(c))
+    _x1 = 1/math.sqrt(c)
+    _x2 = math.sqrt(lam + (_x1 + 1)**2)
+    _x3 = math.sqrt(lam + (1 - _x1)**2)
+    _x4 = _x2*_x3
+    _x5 = _x4 + lam
+    _x6 = _x0 + _x5
+    _x7 = (1/(_x6 + 1))
+    _x8 = 2*_x0
+    _x9 = _x7*_x8
+    _x10 = _x8 + 2
+    _x11 = 1 - _x0
+    _x12 = 1/(_x2*_x3)
+    return (_x9, _x7*((lam*(_x10 + lam)/(_x11 + _x4) + lam) if (_x0 < 1) else (_x6 - 1))/lam, _x12*_x9*(_x10*lam + _x11**2)/_x5, 2*_x12*_x7)
+
+
+@njit(cache=True, error_model="numpy")
+def skip_ridge_smooth(x, zeta, lam, c):
+    """Smooth integrands of the eleven kept-spectrum averages at eigenvalue x."""
+    _x0 = lam + x
+    _x1 = (1/(_x0))
+    _x2 = lam*zeta
+    _x3 = 2*lam
+    _x4 = x*zeta
+    _x5 = _x3 + zeta
+    _x6 = lam*x
+    _x7 = _x4 + _x6
+    _x8 = _x2 + _x7
+    _x9 = 1/(_x5*_x8)
+    _x10 = _x9*lam
+    _x11 = lam**2
+    _x12 = _x9*c
+    _x13 = lam + zeta
+    _x14 = zeta**2
+    _x15 = _x11*_x14
+    _x16 = 3*_x14
+    _x17 = x**2
+    _x18 = 2*_x11
+    _x19 = _x14*_x17
+    _x20 = 1/(_x0**2*_x13)
+    _x21 = lam**3
+    _x22 = _x21*zeta
+    _x23 = 2*x
+    _x24 = 3*_x4
+    _x25 = (1/(zeta))
+    _x26 = 1/(_x5**3*_x8**2)
+    _x27 = _x26*lam
+    _x28 = _x26*c
+    _x29 = _x25*_x28
+    _x30 = lam**4
+    _x31 = 4*x
+    _x32 = 2*_x30
+    _x33 = zeta**3
+    _x34 = _x11*_x33
+    _x35 = 3*_x33
+    _x36 = 4*_x17
+    _x37 = _x17*zeta
+    _x38 = lam**5
+    _x39 = _x21*_x33
+    _x40 = zeta**4
+    _x41 = _x17*_x40
+    _x42 = _x14*x
+    _x43 = 16*_x42
+    _x44 = _x38*_x4
+    _x45 = _x30*_x33
+    _x46 = 8*_x17
+    _x47 = _x38*_x46
+    _x48 = _x14*_x38
+    _x49 = x**3
+    _x50 = _x40*_x49
+    _x51 = _x33*_x49*lam
+    _x52 = _x22*_x49
+    _x53 = _x30*_x37
+    _x54 = _x15*_x49
+    _x55 = _x19*_x21
+    _x56 = lam**6
+    return (_x1*_x10*(_x2 + _x3*x + 2*_x4), -_x1*_x12*(-_x11 + _x7), _x10*_x13, _x10*_x20*(_x15 + _x16*_x6 + _x17*_x18 + 5*_x17*_x2 + _x18*_x4 + 3*_x19), -_x12*_x20*(-_x11*_x24 + _x14*_x17 + _x17*lam*zeta - _x21*_x23 - _x22), -_x13**2*_x25*_x27*(_x14*_x23 + _x14*lam + _x18*x + 4*_x6*zeta), _x13**3*_x29*(-_x18 + _x7), -_x1*_x27*(11*_x11*_x37 + _x15*_x31 + _x17*_x35 + 10*_x19*lam - _x21*_x24 + _x21*_x36 - _x30*_x31 - _x32*zeta + _x34 + _x35*_x6), -_x1*_x29*(_x15*_x17 + _x16*_x30 - _x17*_x3*_x33 + _x17*_x32 + _x21*_x43 + _x22*_x36 + _x23*_x38 + 12*_x30*_x4 + 6*_x34*x + 2*_x39 - _x41), -_x20*_x27*(_x11*_x31*_x40 + _x21*_x40 - _x30*_x43 + _x34*_x46 + 6*_x41*lam - 10*_x44 - _x45 - _x47 - 4*_x48 + 4*_x50 + 14*_x51 + 6*_x52 - 24*_x53 + 16*_x54 - 14*_x55), -_x20*_x28*(12*_x17*_x34 + 15*_x30*_x42 + 4*_x30*_x49 - _x31*_x56 + 8*_x39*x + _x44 + 2*_x45 + _x47 + 2*_x48 - _x50 - _x51 + 9*_x52 + 32*_x53 + 5*_x54 + 36*_x55 - 2*_x56*zeta))
+
+
+@njit(cache=True, error_model="numpy")
+def skip_ridge_poles(zeta, lam, c):
+    """A of each average, then B of the squared ones: <form> = <smooth> + A m + B m'"""
+    _x0 = 2*lam
+    _x1 = _x0 + zeta
+    _x2 = (1/(_x1))
+    _x3 = _x2*zeta
+    _x4 = lam + zeta
+    _x5 = zeta**2
+    _x6 = (1/(_x4))
+    _x7 = _x6*c
+    _x8 = _x4**2
+    _x9 = (1/(zeta))
+    _x10 = (1/(_x1**3))
+    _x11 = _x0*_x10
+    _x12 = _x9*c
+    _x13 = _x10*_x12
+    _x14 = lam**2
+    _x15 = -_x5
+    _x16 = (1/(_x1**2))
+    _x17 = _x16*_x8
+    _x18 = _x16*_x4
+    return (_x3, _x2*c, _x2*_x4, _x2*_x5*_x6, _x3*_x7, _x11*_x8*_x9, -_x13*_x8, _x10*lam*(4*lam + 3*zeta), _x13*(2*_x14 + _x15), _x11*_x6*zeta*(3*lam + 2*zeta), _x10*_x7*(4*_x14 + _x15 + lam*zeta), _x17, _x12*_x17, _x18*zeta, _x18*c, _x16*_x5, _x16*c*zeta)
+
+
+@njit(cache=True, error_model="numpy")
+def skip_ridge_boundary_m(zeta, c):
+    """(m, m') at zeta + i0 inside the support of the law of A A^T."""
+    _x0 = (1/(c))
+    _x1 = cmath.sqrt(c)
+    _x2 = cmath.sqrt((-_x0*(1 - _x1)**2 + zeta)*(_x0*(_x1 + 1)**2 - zeta))
+    _x3 = _x0*(1 - c) + 1j*_x2 - zeta
+    _x4 = (1/2)*_x3/zeta
+    return (_x4, 1j*((1/4)*_x3**2/zeta**2 + _x4)/_x2)
+
+
+@njit(cache=True, error_model="numpy")
+def skip_ridge_bulk(x, lam):
+    """(psi, psi^2) = (x/(x + lam), (x/(x + lam))^2)."""
+    _x0 = lam + x
+    return (x/_x0, x**2/_x0**2)
+
+
+@njit(cache=True, error_model="numpy")
+def skip_ridge_node(H1, H2, X1, X3, XV, dH1, dH2, eH1a, eH2a, eH1b, eH2b, p, q, sigma, lam, psi2, gp, h1):
+    """Complex integrands J of (Gamma, trace, frob) of one direction at zeta + i0."""
+    _x0 = p - 1
+    _x1 = -_x0
+    _x2 = sigma**2
+    _x3 = _x2*q
+    _x4 = _x1*_x3
+    _x5 = _x4 + 1
+    _x6 = (1/(_x5**2))
+    _x7 = H2*lam
+    _x8 = _x2*_x7
+    _x9 = H1*lam
+    _x10 = H2*_x2
+    _x11 = (1/(H1*_x10*lam**2 + _x3*_x9 + _x3*p - _x3 + _x8*p - _x8 - 1))
+    _x12 = 2*_x9
+    _x13 = _x10*_x11*_x12
+    _x14 = _x7 + q
+    _x15 = _x11*_x2
+    _x16 = _x15*lam
+    _x17 = _x14*_x16
+    _x18 = H1**2*_x17
+    _x19 = _x1**2
+    _x20 = _x0 + _x9
+    _x21 = _x16*_x20
+    _x22 = -H2**2*_x21 + H2
+    _x23 = _x2*_x22
+    _x24 = (1/(_x5))
+    _x25 = H1 - _x18
+    _x26 = _x24*_x3
+    _x27 = _x25*_x26
+    _x28 = _x1*_x24
+    _x29 = -_x24*_x4 + 1
+    _x30 = _x11*sigma
+    _x31 = _x15*_x9
+    _x32 = _x14*_x31
+    _x33 = _x24*q
+    _x34 = h1**2
+    _x35 = 2*_x24
+    _x36 = _x11*_x8
+    _x37 = _x2*_x6
+    _x38 = _x6*sigma**4
+    _x39 = _x38*q**2
+    _x40 = 2*p
+    _x41 = sigma**3
+    _x42 = _x41*_x6
+    _x43 = _x42*q
+    _x44 = _x29*_x33*_x41
+    return (_x6*(H1 + _x1*_x13 - _x18 + _x19*_x23), -_x13*_x24 + _x17*(dH1*h1 - eH1a) + _x21*(dH2*h1 - eH2a) - _x23*_x28 + _x27 + sigma*(X1*_x29*_x30*_x7 - _x33*sigma*(-X1*_x32 + X1)), H2*_x12*_x30*(_x1*_x42*gp + _x43*p - _x43*psi2 + _x44*p - _x44) - X3*_x35*_x36 - XV*_x31*_x35 + _x13*_x29 + _x17*(_x34*dH1 - eH1b) - 2*_x2*_x28*(-XV*_x20*_x36 + XV) + _x21*(_x34*dH2 - eH2b) + _x22*(_x19*_x38*gp - _x2*_x24*_x29*_x40 + _x2*_x29**2 + _x37*psi2) + _x25*(_x37*gp - _x39*_x40 + _x39*psi2 + _x39) + 2*_x26*(-X3*_x32 + X3) - 2*_x27)
+
+
+@njit(cache=True, error_model="numpy")
+def skip_ridge_outlier(H1, H2, X1, X3, XV, dH1, dH2, eH1a, eH2a, eH1b, eH2b, p, q, sigma, lam, psi2, gp, h1):
+    """Residues (Gamma, trace, frob) of one direction at an outlier zeta_o."""
+    _x0 = p - 1
+    _x1 = -_x0
+    _x2 = sigma**2
+    _x3 = _x2*q
+    _x4 = _x1*_x3
+    _x5 = _x4 + 1
+    _x6 = (1/(_x5**2))
+    _x7 = H2*lam + q
+    _x8 = H1*lam + _x0
+    _x9 = (1/(_x7*dH1 + _x8*dH2))
+    _x10 = _x7*_x9
+    _x11 = H1**2*_x10
+    _x12 = H2*_x9
+    _x13 = 2*H1
+    _x14 = _x12*_x13
+    _x15 = _x1**2
+    _x16 = _x8*_x9
+    _x17 = H2**2*_x16
+    _x18 = _x17*_x2
+    _x19 = (1/(_x5))
+    _x20 = _x11*_x3
+    _x21 = _x10*_x19
+    _x22 = -_x19*_x4 + 1
+    _x23 = (1/(sigma))
+    _x24 = XV*_x19
+    _x25 = 2*_x19
+    _x26 = _x2*_x6
+    _x27 = _x6*sigma**4
+    _x28 = _x27*q**2
+    _x29 = 2*p
+    _x30 = _x19*_x22
+    _x31 = sigma**3
+    _x32 = _x31*_x6
+    _x33 = _x32*q
+    _x34 = _x30*_x31*q
+    return (_x6*(-_x1*_x14 + _x11 + _x15*_x18), -_x1*_x18*_x19 + _x14*_x19 + _x19*_x20 + _x9*(_x7*eH1a + _x8*eH2a) - h1 + sigma*(-H1*X1*_x21*q*sigma - X1*_x12*_x22*_x23), -2*H2*_x1*_x16*_x2*_x24 + X3*_x12*_x25 + X3*_x13*_x21*_x3 + _x11*(_x26*gp - _x28*_x29 + _x28*psi2 + _x28) + _x13*_x24*_x9 - _x14*_x22 - _x14*_x23*(_x1*_x32*gp + _x33*p - _x33*psi2 + _x34*p - _x34) + _x17*(_x15*_x27*gp + _x2*_x22**2 - _x2*_x29*_x30 + _x26*psi2) - _x20*_x25 + _x9*(_x7*eH1b + _x8*eH2b) - h1**2)
+
+
+@njit(cache=True, error_model="numpy")
+def skip_ridge_edge(H1, H2, p, q, sigma, lam):
+    """(largest eigenvalue, determinant) of lam N (outlier test and root)."""
+    _x0 = sigma**2
+    _x1 = (1/(_x0))
+    _x2 = (1/2)*lam
+    _x3 = H2*_x2 + (1/2)*q
+    _x4 = _x0*q
+    _x5 = H2*_x0
+    _x6 = _x5*lam
+    return (H1*_x2 + _x3 + (1/2)*p + math.sqrt(_x1 + ((1/2)*H1*lam - _x3 + (1/2)*p - 1/2)**2) - 1/2, _x1*(H1*_x4*lam + H1*_x5*lam**2 + _x4*p - _x4 + _x6*p - _x6 - 1))

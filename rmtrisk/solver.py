@@ -664,19 +664,22 @@ def _skip_under_grid(c, kappa, e2tr, e2te, sv, ell, d, maxiter,
             st_out[i] = st
 
 
-def _invalidate_stale_caches() -> None:
-    """Flush this module's numba caches when ``_kernels.py`` changed since they were written.
+def invalidate_stale_caches(namespace: dict[str, Any], module: str, tag: str) -> None:
+    """Flush a module's numba caches when ``_kernels.py`` or this module changed.
 
     numba keys a cached function on the stat of its own source file only, so regenerating the
-    kernels would otherwise leave the solver loops calling the old inlined kernels. A stamp
-    (hash of ``_kernels.py``) is kept next to the cache files.
+    kernels (or the solver loops other modules call) would otherwise leave the compiled loops
+    calling the old inlined code. A stamp (hash of ``_kernels.py`` and ``solver.py``) named
+    ``tag`` is kept next to the cache files of the jitted functions of ``namespace`` (a
+    module's ``globals()``) defined in ``module``.
     """
     try:
-        digest = hashlib.sha256(Path(K.__file__).read_bytes()).hexdigest()[:32]
-        dispatchers = [obj for obj in globals().values() if hasattr(obj, "_cache")
+        sources = (Path(K.__file__), Path(__file__))  # the kernels and this module's loops
+        digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:32]
+        dispatchers = [obj for obj in namespace.values() if hasattr(obj, "_cache")
                        and getattr(obj, "py_func", None) is not None
-                       and obj.py_func.__module__ == __name__]
-        stamp = Path(dispatchers[0]._cache._cache_path) / "rmtrisk_solver.kernels-stamp"
+                       and obj.py_func.__module__ == module]
+        stamp = Path(dispatchers[0]._cache._cache_path) / f"{tag}.kernels-stamp"
         old = stamp.read_text() if stamp.exists() else None
         if old != digest:
             for disp in dispatchers:
@@ -686,7 +689,7 @@ def _invalidate_stale_caches() -> None:
         pass
 
 
-_invalidate_stale_caches()
+invalidate_stale_caches(globals(), __name__, "rmtrisk_solver")
 
 
 # ============================================================================================

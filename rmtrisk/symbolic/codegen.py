@@ -26,6 +26,7 @@ from sympy.printing.pycode import PythonCodePrinter
 from . import marchenko_pastur as mpl
 from . import regimes as rg
 from . import risk as rk
+from . import skip_ridge as sr
 from . import woodbury as wb
 
 __all__ = [
@@ -117,6 +118,37 @@ def _clamped(expr: sp.Expr) -> sp.Expr:
     return expr.subs(S.t, sp.Min(sp.Max(S.t, a), b))
 
 
+def _skip_ridge_kernels() -> list[KernelSpec]:
+    Z = sr.SR
+    forms = sr.form_symbols()
+    scalars = (Z.p, Z.q, Z.sigma, Z.lam, Z.psi2, Z.gp, Z.h1)
+    return [
+        KernelSpec("skip_ridge_constants", (Z.c, Z.lam), sr.constants,
+                   "(p, q, <psi^2>, c <x/(x + lam)^2>) at -lam, without cancellation."),
+        KernelSpec("skip_ridge_smooth", (Z.x, Z.zeta, Z.lam, Z.c),
+                   lambda: tuple(sr.smooth_part(f.name) for f in sr.FORMS),
+                   "Smooth integrands of the eleven kept-spectrum averages at eigenvalue x."),
+        KernelSpec("skip_ridge_poles", (Z.zeta, Z.lam, Z.c),
+                   lambda: (tuple(sr.pole_coefficients(f.name)[0] for f in sr.FORMS)
+                            + tuple(sr.pole_coefficients(f.name)[1] for f in sr.FORMS
+                                    if f.power == 2)),
+                   "A of each average, then B of the squared ones: <form> = <smooth> + A m + B m'"),
+        KernelSpec("skip_ridge_boundary_m", (Z.zeta, Z.c), sr.boundary_stieltjes,
+                   "(m, m') at zeta + i0 inside the support of the law of A A^T.",
+                   complex_=True),
+        KernelSpec("skip_ridge_bulk", (Z.x, Z.lam), sr.bulk_weights,
+                   "(psi, psi^2) = (x/(x + lam), (x/(x + lam))^2)."),
+        KernelSpec("skip_ridge_node", forms + scalars, sr.direction_integrands,
+                   "Complex integrands J of (Gamma, trace, frob) of one direction at zeta + i0.",
+                   complex_=True),
+        KernelSpec("skip_ridge_outlier", forms + scalars, sr.outlier_terms,
+                   "Residues (Gamma, trace, frob) of one direction at an outlier zeta_o."),
+        KernelSpec("skip_ridge_edge", (forms[0], forms[1], Z.p, Z.q, Z.sigma, Z.lam),
+                   sr.edge_matrix,
+                   "(largest eigenvalue, determinant) of lam N (outlier test and root)."),
+    ]
+
+
 KERNELS: tuple[KernelSpec, ...] = (
     KernelSpec("mp_edges", _LAW_ARGS, lambda: mpl.edges(),
                "Support edges (a, b) = (s (1 - sqrt(gamma))^2, s (1 + sqrt(gamma))^2)."),
@@ -183,6 +215,7 @@ KERNELS: tuple[KernelSpec, ...] = (
     KernelSpec("skip_under_aggregate", (R.G, R.F, R.Tr, R.Vp, R.kappa, R.d, R.eta2_test),
                rg.skip_under_aggregate,
                "(risk, bias, variance) of the c < 1 skip connection from the sums G, F, Tr, Vp."),
+    *_skip_ridge_kernels(),
 )
 
 
@@ -197,7 +230,7 @@ class _KernelPrinter(PythonCodePrinter):
         # x**(-n) as 1/x**n: numba raises ZeroDivisionError for 0.0**(-n) even with
         # error_model="numpy", while 1/0.0 gives inf
         if expr.exp.is_Integer and expr.exp < 0:
-            return f"(1/{self.parenthesize(expr.base**(-expr.exp), 0)})"
+            return f"(1/({self._print(expr.base**(-expr.exp))}))"
         return self._hprint_Pow(expr, rational=rational, sqrt=self._sqrt)
 
 

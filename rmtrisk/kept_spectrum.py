@@ -1,0 +1,596 @@
+"""Kept-spectrum quadrature: the skip-connection risk with product regularization ``lambda > 0``.
+
+For ``lambda > 0`` the bottleneck of the skip-connection DAE keeps the top-k eigenvectors of
+``S = phi(Lambda) + lam P K P^T`` (a rank-two perturbation per signal direction of a spectral
+function of the noise Gram ``Lambda = A A^T``), which does not commute with the resolvent. The
+kept quantities are contour integrals of the Woodbury resolvent around the kept part of the
+spectrum (equations in :mod:`rmtrisk.symbolic.skip_ridge`, derivation in
+``docs/skip_ridge.md``). This module evaluates them:
+
+* **compiled path** (:func:`skip_ridge_risk`): a numba loop over grid cells. Per cell it finds
+  the threshold ``theta`` (``mu((theta, inf)) = kappa``, the Newton solver of
+  :mod:`rmtrisk.solver`), integrates the generated integrands over the kept part
+  ``zeta in (theta, b)`` by Gauss–Legendre quadrature in the angle variable
+  ``zeta = (a + b)/2 - (b - a)/2 cos(omega)`` (the square-root edge becomes analytic), doubling
+  the number of nodes until two rules agree, and adds the residue of the outlier eigenvalue
+  above the bulk when there is one. The Marchenko–Pastur averages inside the integrands are
+  split into a smooth integral (inner Gauss–Legendre rule, sized by a closed-form check) plus
+  ``m(zeta)`` and ``m'(zeta)`` terms, which is stable for every ``lambda``;
+* **mpmath path** (:func:`skip_ridge_risk_mp`): the same integrands with the averages in
+  closed form by partial fractions (exact, but cancelling in float64 for small ``lambda``), the
+  outer integral by tanh-sinh quadrature at ``dps`` digits. The two paths share the equations
+  but not the numerics, so their agreement checks both.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any, NamedTuple
+
+import mpmath
+import numpy as np
+import sympy as sp
+from numba import njit
+
+from . import _kernels as K
+from .solver import (
+    _broadcast,
+    _call,
+    _check_dps,
+    _float_array,
+    _frozen,
+    _maxiter,
+    _mp_threshold_core,
+    _raise_if_bad,
+    _require,
+    _signal_inputs,
+    _threshold_scalar,
+    invalidate_stale_caches,
+)
+from .status import Status
+
+__all__ = ["SkipRidgeResult", "SkipRidgeResultMP", "skip_ridge_risk", "skip_ridge_risk_mp"]
+
+_EPS = float(np.finfo(float).eps)
+_SUCCESS = int(Status.SUCCESS)
+_MAX_ITERATIONS = int(Status.MAX_ITERATIONS)
+_NON_FINITE = int(Status.NON_FINITE)
+_AT_EDGE = int(Status.AT_EDGE)
+_UNSUPPORTED = int(Status.UNSUPPORTED)
+
+_NFORMS = 11
+#: Gauss–Legendre rule sizes: outer rules double from the first to the last, inner rules too
+_SIZES = (16, 32, 64, 128, 256, 512, 1024)
+_OUTER_FIRST, _OUTER_LAST = 1, 5      # 32 ... 512 nodes
+_INNER_FIRST, _INNER_LAST = 0, 3      # 16 ... 128 nodes per panel
+_INNER_MAX = 128 * 48                 # panels: at most log2(pi / rho) + 1
+#: relative agreement of two outer rules (and of the inner check) that counts as converged
+_RTOL = 1e-13
+
+
+def _gauss_legendre_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    nodes, weights, offsets = [], [], [0]
+    for n in _SIZES:
+        x, w = np.polynomial.legendre.leggauss(n)
+        nodes.append(x)
+        weights.append(w)
+        offsets.append(offsets[-1] + n)
+    return np.concatenate(nodes), np.concatenate(weights), np.array(offsets, dtype=np.int64)
+
+
+_GL_X, _GL_W, _GL_OFF = _gauss_legendre_table()
+
+
+class SkipRidgeResult(NamedTuple):
+    """Skip-connection risk at ``lambda > 0`` per cell (read-only arrays).
+
+    Attributes
+    ----------
+    risk, bias, variance : ndarray
+        Test risk and its split (``variance = eta2_test ||W||_F^2 / d``); ``nan`` where the
+        cell is UNSUPPORTED (``reg = 0``).
+    threshold : ndarray
+        Threshold ``theta`` of the law of ``A A^T`` (``eta_trn = 1`` units: ratio ``c``, scale
+        ``1/c``) with ``mu((theta, inf)) = kappa``.
+    outliers : ndarray of int
+        Number of signal directions whose kept matrix ``S`` has an outlier eigenvalue above the
+        bulk (kept, with its residue added).
+    status : ndarray of int8
+        :class:`~rmtrisk.status.Status` codes: SUCCESS; AT_EDGE when ``kappa`` keeps the whole
+        continuous spectrum (values computed); MAX_ITERATIONS when the quadrature did not reach
+        ``1e-13`` relative agreement with 512 outer / 1024 inner nodes (values of the largest
+        rule, error estimate set); NON_FINITE; UNSUPPORTED (``reg = 0``).
+    error : ndarray
+        Estimated absolute error of ``risk`` (difference of the last two quadrature rules plus
+        the inner-rule check and the threshold error).
+    nodes : ndarray of int
+        Outer quadrature nodes of the accepted rule.
+    """
+
+    risk: np.ndarray
+    bias: np.ndarray
+    variance: np.ndarray
+    threshold: np.ndarray
+    outliers: np.ndarray
+    status: np.ndarray
+    error: np.ndarray
+    nodes: np.ndarray
+
+    @property
+    def success(self) -> np.ndarray:
+        """Boolean mask of SUCCESS cells."""
+        return self.status == _SUCCESS
+
+
+class SkipRidgeResultMP(NamedTuple):
+    """mpmath reference of one cell of :func:`skip_ridge_risk`."""
+
+    risk: mpmath.mpf
+    bias: mpmath.mpf
+    variance: mpmath.mpf
+    threshold: mpmath.mpf
+    outliers: int
+    status: Status
+
+
+# ============================================================================================
+# compiled path
+# ============================================================================================
+@njit(cache=True, error_model="numpy")
+def _from_angle(om, a, b):
+    """``(a + b)/2 - (b - a)/2 cos(om)`` without cancellation near either edge."""
+    if om < 0.5 * math.pi:
+        s = math.sin(0.5 * om)
+        return a + (b - a) * s * s
+    s = math.cos(0.5 * om)
+    return b - (b - a) * s * s
+
+
+@njit(cache=True, error_model="numpy")
+def _inner_rule(c, rho, n_index, xs, ws):
+    """Continuous part of ``mu`` as a composite Gauss–Legendre rule in the angle variable.
+
+    ``x = (a + b)/2 - (b - a)/2 cos(omega)``; panels ``[0, rho], [rho, 2 rho], [2 rho, 4 rho],
+    ...`` up to ``pi`` (``rho`` the distance of the nearest integrand pole from the real
+    ``omega`` axis) with the ``n_index``-th rule on each: geometric refinement towards the
+    lower edge, where the poles at ``w`` and ``-lam`` approach the support when ``a`` and
+    ``lam`` are small. Returns the number of nodes.
+    """
+    a, b = K.mp_edges(c, 1.0 - c, 1.0 / c)
+    half = 0.5 * (b - a)
+    lo, hi = _GL_OFF[n_index], _GL_OFF[n_index + 1]
+    n = 0
+    left = 0.0
+    right = min(rho, math.pi)
+    while left < math.pi:
+        scale = 0.5 * (right - left)
+        for j in range(hi - lo):
+            om = left + scale * (_GL_X[lo + j] + 1.0)
+            x = _from_angle(om, a, b)
+            sn = half * math.sin(om)
+            xs[n] = x
+            ws[n] = scale * _GL_W[lo + j] * sn * sn / (2.0 * math.pi * x)
+            n += 1
+        left = right
+        right = min(2.0 * right, math.pi)
+    return n
+
+
+@njit(cache=True, error_model="numpy")
+def _forms(zeta, lam, c, m, dm, xs, ws, n, atom, first_only, out):
+    """The eleven averages at ``zeta`` from the inner rule and ``m(zeta), m'(zeta)``."""
+    acc = np.zeros(_NFORMS)
+    for j in range(n):
+        v = K.skip_ridge_smooth(xs[j], zeta, lam, c)
+        for i in range(_NFORMS):
+            acc[i] += ws[j] * v[i]
+    if atom > 0.0:
+        v = K.skip_ridge_smooth(0.0, zeta, lam, c)
+        for i in range(_NFORMS):
+            acc[i] += atom * v[i]
+    pc = K.skip_ridge_poles(zeta, lam, c)
+    for i in range(_NFORMS):
+        if first_only and i >= 5:
+            out[i] = complex(math.nan, 0.0)
+        elif i < 5:
+            out[i] = acc[i] + pc[i] * m
+        else:
+            out[i] = acc[i] + pc[i] * m + pc[i + 6] * dm
+
+
+@njit(cache=True, error_model="numpy")
+def _inner_size(c, lam, theta, xs, ws, atom):
+    """Smallest inner rule whose integral of ``1/(x - w)`` (``w`` nearest the support) matches
+    the closed-form ``m(w)`` to ``_RTOL``: ``(n, relative residual, converged)``.
+
+    The panels are sized by the distance ``rho`` of the pole ``w`` from the real axis in the
+    angle variable, ``cos(i rho) = (mid - w)/half``.
+    """
+    w = -lam * theta / (theta + lam)
+    ref = K.mp_stieltjes_real(w, c, 1.0 - c, 1.0 / c)
+    a, b = K.mp_edges(c, 1.0 - c, 1.0 / c)
+    eps = (a - w) / (0.5 * (b - a))
+    rho = math.log1p(eps + math.sqrt(eps * (2.0 + eps)))   # acosh(1 + eps)
+    res = math.inf
+    n = 0
+    for idx in range(_INNER_FIRST, _INNER_LAST + 1):
+        n = _inner_rule(c, rho, idx, xs, ws)
+        s = atom / (0.0 - w) if atom > 0.0 else 0.0
+        for j in range(n):
+            s += ws[j] / (xs[j] - w)
+        res = abs(s - ref) / abs(ref)
+        if res <= _RTOL:
+            return n, res, True
+    return n, res, False
+
+
+@njit(cache=True, error_model="numpy")
+def _edge_eig(zeta, lam, c, p, q, sigma, xs, ws, n, atom, f):
+    """Largest eigenvalue of ``lam N`` at real ``zeta >= b`` (outside the bulk)."""
+    m = K.mp_stieltjes_real(zeta, c, 1.0 - c, 1.0 / c)
+    _forms(zeta, lam, c, complex(m, 0.0), complex(math.nan, 0.0), xs, ws, n, atom, True, f)
+    return K.skip_ridge_edge(f[0].real, f[1].real, p, q, sigma, lam)[0]
+
+
+@njit(cache=True, error_model="numpy")
+def _outlier(lam, c, p, q, sigma, psi2, gp, h1, xs, ws, n, atom, f, res):
+    """Residues of the outlier of one direction into ``res[0:3]``; returns 1 if there is one."""
+    a, b = K.mp_edges(c, 1.0 - c, 1.0 / c)
+    g_lo = _edge_eig(b, lam, c, p, q, sigma, xs, ws, n, atom, f)
+    if not g_lo < 0.0:
+        return 0
+    lo, hi = b, 2.0 * b
+    g_hi = _edge_eig(hi, lam, c, p, q, sigma, xs, ws, n, atom, f)
+    for _ in range(200):
+        if g_hi > 0.0:
+            break
+        lo, g_lo = hi, g_hi
+        hi *= 2.0
+        g_hi = _edge_eig(hi, lam, c, p, q, sigma, xs, ws, n, atom, f)
+    # Illinois regula falsi on the increasing eigenvalue
+    side = 0
+    z = hi
+    for _ in range(200):
+        z = (lo * g_hi - hi * g_lo) / (g_hi - g_lo)
+        if not (lo < z < hi):
+            z = 0.5 * (lo + hi)
+        g = _edge_eig(z, lam, c, p, q, sigma, xs, ws, n, atom, f)
+        if g > 0.0:
+            hi, g_hi = z, g
+            if side == 1:
+                g_lo *= 0.5
+            side = 1
+        elif g < 0.0:
+            lo, g_lo = z, g
+            if side == -1:
+                g_hi *= 0.5
+            side = -1
+        else:
+            break
+        if hi - lo <= 4.0 * _EPS * hi:
+            break
+    m = K.mp_stieltjes_real(z, c, 1.0 - c, 1.0 / c)
+    dm = K.mp_stieltjes_deriv(z, m, c, 1.0 - c, 1.0 / c)
+    _forms(z, lam, c, complex(m, 0.0), complex(dm, 0.0), xs, ws, n, atom, False, f)
+    r = K.skip_ridge_outlier(f[0].real, f[1].real, f[2].real, f[3].real, f[4].real, f[5].real,
+                             f[6].real, f[7].real, f[8].real, f[9].real, f[10].real,
+                             p, q, sigma, lam, psi2, gp, h1)
+    res[0], res[1], res[2] = r[0], r[1], r[2]
+    return 1
+
+
+@njit(cache=True, error_model="numpy")
+def _outer(n_index, theta, lam, c, sig, p, q, psi2, gp, h1, xs, ws, n_in, atom, f, acc):
+    """One outer rule: ``acc = [T_psi, T_psi2, (Gamma_i, trace_i, frob_i) for each i]``."""
+    a, b = K.mp_edges(c, 1.0 - c, 1.0 / c)
+    mid, half = 0.5 * (a + b), 0.5 * (b - a)
+    cw = (mid - theta) / half
+    om0 = math.acos(min(1.0, max(-1.0, cw)))
+    lo, hi = _GL_OFF[n_index], _GL_OFF[n_index + 1]
+    r = sig.size
+    for i in range(acc.size):
+        acc[i] = 0.0
+    scale = 0.5 * (math.pi - om0)
+    for j in range(hi - lo):
+        om = om0 + scale * (_GL_X[lo + j] + 1.0)
+        wj = scale * _GL_W[lo + j]
+        zeta = _from_angle(om, a, b)
+        sn = half * math.sin(om)
+        psi, psi_sq = K.skip_ridge_bulk(zeta, lam)
+        dens = wj * sn * sn / (2.0 * math.pi * zeta)
+        acc[0] += dens * psi
+        acc[1] += dens * psi_sq
+        m, dm = K.skip_ridge_boundary_m(zeta, c)
+        _forms(zeta, lam, c, m, dm, xs, ws, n_in, atom, False, f)
+        dphi = zeta * (zeta + 2.0 * lam) / ((zeta + lam) * (zeta + lam))
+        jac = wj * sn * dphi / math.pi
+        for i in range(r):
+            J = K.skip_ridge_node(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9],
+                                  f[10], p, q, sig[i], lam, psi2, gp, h1)
+            acc[2 + 3 * i] += jac * J[0].imag
+            acc[3 + 3 * i] += jac * J[1].imag
+            acc[4 + 3 * i] += jac * J[2].imag
+
+
+@njit(cache=True, error_model="numpy")
+def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
+    """``(risk, bias, variance, theta, outliers, status, error, nodes)`` of one cell."""
+    nan = math.nan
+    if lam <= 0.0:
+        return nan, nan, nan, nan, 0, _UNSUPPORTED, nan, 0
+    cm = min(1.0, 1.0 / c)
+    theta, st_t, err_t, _ = _threshold_scalar(min(kappa, cm), c, 1.0 - c, 1.0 / c, maxiter)
+    status = _SUCCESS
+    if st_t == _AT_EDGE:
+        status = _AT_EDGE
+    elif st_t != _SUCCESS:
+        return nan, nan, nan, theta, 0, st_t, nan, 0
+    atom = max(0.0, 1.0 - 1.0 / c)
+    p, q, psi2, gp = K.skip_ridge_constants(c, lam)
+    h1 = K.skip_ridge_bulk(theta, lam)[0]
+    xs = np.empty(_INNER_MAX)
+    ws = np.empty(_INNER_MAX)
+    n_in, inner_res, inner_ok = _inner_size(c, lam, theta, xs, ws, atom)
+    if not inner_ok:
+        status = _MAX_ITERATIONS
+    r = sig.size
+    f = np.empty(_NFORMS, dtype=np.complex128)
+    # outlier residues do not depend on the outer rule
+    extra = np.zeros(3 * r)
+    vals = np.empty(3)
+    n_out = 0
+    for i in range(r):
+        if _outlier(lam, c, p, q, sig[i], psi2, gp, h1, xs, ws, n_in, atom, f, vals):
+            n_out += 1
+            extra[3 * i], extra[3 * i + 1], extra[3 * i + 2] = vals[0], vals[1], vals[2]
+    acc = np.empty(2 + 3 * r)
+    bias = variance = math.nan
+    diff = math.inf
+    nodes = 0
+    for idx in range(_OUTER_FIRST, _OUTER_LAST + 1):
+        _outer(idx, theta, lam, c, sig, p, q, psi2, gp, h1, xs, ws, n_in, atom, f, acc)
+        nodes = _SIZES[idx]
+        G = Tr = Fr = 0.0
+        for i in range(r):
+            G += ell[i] * (acc[2 + 3 * i] + extra[3 * i])
+            Tr += acc[3 + 3 * i] + extra[3 * i + 1]
+            Fr += acc[4 + 3 * i] + extra[3 * i + 2]
+        new_var = e2te * (acc[1] + Fr / d)
+        new_bias = G + e2te * (1.0 - 2.0 * acc[0] - 2.0 * Tr / d)
+        if idx > _OUTER_FIRST:
+            diff = abs(new_bias - bias) + abs(new_var - variance)
+        bias, variance = new_bias, new_var
+        if diff <= _RTOL * (abs(bias) + abs(variance)):
+            break
+    else:
+        status = _MAX_ITERATIONS
+    risk = bias + variance
+    scale = abs(bias) + abs(variance)
+    # the threshold error moves T_psi and T_psi2 by at most density(theta) * err_t
+    dens_t = K.mp_density(theta, c, 1.0 - c, 1.0 / c) if st_t == _SUCCESS else 0.0
+    error = (diff if diff < math.inf else scale) + inner_res * scale
+    error += 3.0 * e2te * dens_t * err_t + 4.0 * _EPS * scale
+    if not (math.isfinite(risk) and math.isfinite(bias) and math.isfinite(variance)):
+        status = _NON_FINITE
+    return risk, bias, variance, theta, n_out, status, error, nodes
+
+
+@njit(cache=True, error_model="numpy")
+def _skip_ridge_grid(c, kappa, lam, e2te, sig, ell, d, maxiter,
+                     risk, bias, var, theta, nout, st, err, nodes):
+    for i in range(c.size):
+        out = _cell(c[i], kappa[i], lam[i], sig, ell, e2te[i], d, maxiter)
+        risk[i], bias[i], var[i], theta[i] = out[0], out[1], out[2], out[3]
+        nout[i], st[i], err[i], nodes[i] = out[4], out[5], out[6], out[7]
+
+
+invalidate_stale_caches(globals(), __name__, "rmtrisk_kept_spectrum")
+
+
+def _inputs(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test: Any, sv: Any,
+            test_energy: Any, d: Any):
+    cc = _float_array("c", c)
+    _require("c", cc, cc > 0, "> 0 (aspect ratio d/N)")
+    kk = _float_array("kappa", kappa)
+    _require("kappa", kk, kk > 0, "in (0, min(1, 1/c)] (bottleneck k = kappa d)")
+    rr = _float_array("reg", reg)
+    _require("reg", rr, rr >= 0, ">= 0 (product regularization lambda)")
+    cb, kb = np.broadcast_arrays(cc, kk)
+    ok = kb <= np.minimum(1.0, 1.0 / cb) * (1.0 + 1e-12)
+    if not np.all(ok):
+        bad = np.argmax(~ok.ravel())
+        raise ValueError(f"kappa must be in (0, min(1, 1/c)] (k = kappa d <= min(d, N)), got "
+                         f"kappa={kb.ravel()[bad]!r} at c={cb.ravel()[bad]!r}")
+    e2tr, e2te, svs, ell, d = _signal_inputs(eta2_train, eta2_test, sv, test_energy, d)
+    return cc, kk, rr, e2tr, e2te, svs, ell, d
+
+
+def skip_ridge_risk(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test: Any, sv: Any,
+                    test_energy: Any, d: int, *, maxiter: int = 100,
+                    throw: bool = False) -> SkipRidgeResult:
+    """Test risk of the skip-connection DAE with ``k = kappa d`` and product regularization.
+
+    Both sides of ``c = 1`` (and ``c = 1`` itself), ``reg = lambda > 0``. ``c``, ``kappa``,
+    ``reg``, ``eta2_train`` and ``eta2_test`` broadcast together; the signal spectrum is shared
+    by all cells. Leading order in ``d`` with the ``O(r/d)`` per-direction trace terms, like
+    :func:`rmtrisk.solver.skip_proportional_risk` (``lambda = 0``, ``c > 1``), which it tends
+    to as ``reg -> 0``.
+
+    Parameters
+    ----------
+    c : array_like
+        Aspect ratio ``d / N > 0``.
+    kappa : array_like
+        Bottleneck ratio ``k / d`` in ``(0, min(1, 1/c)]`` (wider bottlenecks are the same
+        minimizer: cap ``k`` at ``min(d, N)``).
+    reg : array_like
+        Product regularization ``lambda >= 0``; ``0`` gives UNSUPPORTED (use the
+        ``lambda = 0`` solvers).
+    eta2_train, eta2_test : array_like
+        Training-noise level ``> 0`` and test-noise level ``>= 0``.
+    sv : array_like, shape (r,)
+        Singular values ``> 0`` of the clean training data.
+    test_energy : array_like, shape (r,)
+        Per-direction test energies ``>= 0``.
+    d : int
+        Ambient dimension ``>= r`` (enters only the ``O(r/d)`` terms).
+    maxiter : int
+        Iteration limit of the threshold root-find.
+    throw : bool
+        Raise :class:`~rmtrisk.status.SolverError` if any cell is not SUCCESS.
+
+    Returns
+    -------
+    SkipRidgeResult
+        Arrays of the broadcast shape of ``(c, kappa, reg, eta2_train, eta2_test)``.
+    """
+    cc, kk, rr, e2tr, e2te, svs, ell, d = _inputs(c, kappa, reg, eta2_train, eta2_test, sv,
+                                                  test_energy, d)
+    maxiter = _maxiter(maxiter)
+    shape, (cc, kk, rr, e2tr, e2te) = _broadcast(cc, kk, rr, e2tr, e2te)
+    n = cc.size
+    outs = [np.empty(n) for _ in range(4)]
+    nout = np.empty(n, dtype=np.int64)
+    st = np.empty(n, dtype=np.int8)
+    err = np.empty(n)
+    nodes = np.empty(n, dtype=np.int64)
+    lam = rr / e2tr
+    # sigma enters per cell through eta2_train: one compiled call per distinct training noise
+    for e in np.unique(e2tr):
+        sel = np.flatnonzero(e2tr == e)
+        sub = [np.empty(sel.size) for _ in range(4)]
+        sub_n, sub_st = np.empty(sel.size, dtype=np.int64), np.empty(sel.size, dtype=np.int8)
+        sub_e, sub_nodes = np.empty(sel.size), np.empty(sel.size, dtype=np.int64)
+        _skip_ridge_grid(cc[sel], kk[sel], lam[sel], e2te[sel], svs / math.sqrt(e), ell,
+                         float(d), maxiter, *sub, sub_n, sub_st, sub_e, sub_nodes)
+        for full, part in zip(outs, sub, strict=True):
+            full[sel] = part
+        nout[sel], st[sel], err[sel], nodes[sel] = sub_n, sub_st, sub_e, sub_nodes
+    risk, bias, var, theta = (_frozen(x.reshape(shape)) for x in outs)
+    out = SkipRidgeResult(risk, bias, var, theta, _frozen(nout.reshape(shape)),
+                          _frozen(st.reshape(shape)), _frozen(err.reshape(shape)),
+                          _frozen(nodes.reshape(shape)))
+    if throw:
+        _raise_if_bad(out.status, "skip lambda > 0 risk")
+    return out
+
+
+# ============================================================================================
+# mpmath reference path
+# ============================================================================================
+@functools.cache
+def _mp_forms():
+    """The eleven averages in closed form (partial fractions) as one mpmath function."""
+    from .symbolic import skip_ridge as sr
+
+    Z = sr.SR
+    args = (Z.zeta, Z.lam, Z.c, Z.m, Z.dm, Z.mw, Z.dmw, Z.ml, Z.dml)
+    exprs = [sr.partial_fraction_average(f.name) for f in sr.FORMS]
+    return sp.lambdify(args, exprs, modules="mpmath")
+
+
+def _mp_m(z, c):
+    """``(m, m')`` of the law of ``A A^T`` at real ``z`` outside the support."""
+    m = _call("mp_stieltjes_real", z, c, 1 - c, 1 / c)
+    return m, _call("mp_stieltjes_deriv", z, m, c, 1 - c, 1 / c)
+
+
+def _mp_forms_at(zeta, lam, c, inside):
+    if inside:
+        m, dm = _call("skip_ridge_boundary_m", zeta, c)
+    else:
+        m, dm = _mp_m(zeta, c)
+    mw, dmw = _mp_m(-lam * zeta / (zeta + lam), c)
+    ml, dml = _mp_m(-lam, c)
+    return _mp_forms()(zeta, lam, c, m, dm, mw, dmw, ml, dml)
+
+
+def _mp_outlier(lam, c, p, q, sigma, psi2, gp, h1, b):
+    def eig(z):
+        f = _mp_forms_at(z, lam, c, inside=False)
+        return _call("skip_ridge_edge", mpmath.re(f[0]), mpmath.re(f[1]), p, q, sigma, lam)[0]
+
+    # at the edge only the first-power forms are finite; evaluate just above it
+    zb = b * (1 + mpmath.eps ** mpmath.mpf(0.5))
+    if not eig(zb) < 0:
+        return None
+    lo, hi = zb, 2 * b
+    while eig(hi) <= 0:
+        lo, hi = hi, 2 * hi
+    z = mpmath.findroot(eig, (lo, hi), solver="anderson")
+    f = [mpmath.re(v) for v in _mp_forms_at(z, lam, c, inside=False)]
+    return _call("skip_ridge_outlier", *f, p, q, sigma, lam, psi2, gp, h1)
+
+
+def skip_ridge_risk_mp(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test: Any, sv: Any,
+                       test_energy: Any, d: int, *, dps: int = 30,
+                       maxiter: int = 400) -> SkipRidgeResultMP:
+    """mpmath reference of one cell of :func:`skip_ridge_risk` at ``dps`` digits.
+
+    Same equations; the averages by partial fractions, the outer integral by tanh-sinh
+    quadrature (``mpmath.quad``), the outlier by ``mpmath.findroot``. Slow (seconds per cell).
+    """
+    dps = _check_dps(dps)
+    for name, v in (("c", c), ("kappa", kappa), ("reg", reg), ("eta2_train", eta2_train),
+                    ("eta2_test", eta2_test)):
+        if np.ndim(v) != 0:
+            raise ValueError(f"{name} must be a scalar in the mpmath path, got {v!r}")
+    cc, kk, rr, e2tr, e2te, svs, ell, d = _inputs(c, kappa, reg, eta2_train, eta2_test, sv,
+                                                  test_energy, d)
+    maxiter = _maxiter(maxiter)
+    nan = mpmath.nan
+    with mpmath.workdps(dps):
+        c_, k_ = mpmath.mpf(float(cc)), mpmath.mpf(float(kk))
+        e2, et = mpmath.mpf(float(e2tr)), mpmath.mpf(float(e2te))
+        lam = mpmath.mpf(float(rr)) / e2
+        if lam <= 0:
+            return SkipRidgeResultMP(nan, nan, nan, nan, 0, Status.UNSUPPORTED)
+        thr = _mp_threshold_core(min(k_, min(1, 1 / c_)), c_, 1 - c_, 1 / c_, maxiter)
+        theta = thr.threshold
+        status = Status.AT_EDGE if thr.status is Status.AT_EDGE else thr.status
+        a, b = _call("mp_edges", c_, 1 - c_, 1 / c_)
+        mid, half = (a + b) / 2, (b - a) / 2
+        om0 = mpmath.acos(max(-1, min(1, (mid - theta) / half)))
+        p, q, psi2, gp = _call("skip_ridge_constants", c_, lam)
+        h1 = _call("skip_ridge_bulk", theta, lam)[0]
+        sigmas = [mpmath.mpf(float(s)) / mpmath.sqrt(e2) for s in svs]
+
+        @functools.cache
+        def node(om):
+            # half-angle forms: zeta stays strictly inside (a, b) at tanh-sinh end nodes
+            zeta = (a + (b - a) * mpmath.sin(om / 2) ** 2 if om < mpmath.pi / 2
+                    else b - (b - a) * mpmath.cos(om / 2) ** 2)
+            sn = half * mpmath.sin(om)
+            if not a < zeta < b:  # an end node closer to the edge than dps resolves:
+                return [mpmath.mpf(0)] * (2 + 3 * len(sigmas))  # weight below eps
+            psi, psi_sq = _call("skip_ridge_bulk", zeta, lam)
+            dens = sn * sn / (2 * mpmath.pi * zeta)
+            f = _mp_forms_at(zeta, lam, c_, inside=True)
+            jac = sn * zeta * (zeta + 2 * lam) / ((zeta + lam) ** 2 * mpmath.pi)
+            out = [dens * psi, dens * psi_sq]
+            for sg in sigmas:
+                J = _call("skip_ridge_node", *f, p, q, sg, lam, psi2, gp, h1)
+                out += [jac * mpmath.im(v) for v in J]
+            return out
+
+        tot = [mpmath.quad(lambda om, j=j: node(om)[j], [om0, mpmath.pi])
+               for j in range(2 + 3 * len(sigmas))]
+        G = Tr = Fr = mpmath.mpf(0)
+        n_out = 0
+        for i, (sg, li) in enumerate(zip(sigmas, ell, strict=True)):
+            gam, tr, fr = tot[2 + 3 * i: 5 + 3 * i]
+            res = _mp_outlier(lam, c_, p, q, sg, psi2, gp, h1, b)
+            if res is not None:
+                n_out += 1
+                gam, tr, fr = gam + res[0], tr + res[1], fr + res[2]
+            G += mpmath.mpf(float(li)) * gam
+            Tr += tr
+            Fr += fr
+        dd = mpmath.mpf(d)
+        variance = et * (tot[1] + Fr / dd)
+        bias = G + et * (1 - 2 * tot[0] - 2 * Tr / dd)
+        risk = bias + variance
+        if not all(mpmath.isfinite(v) for v in (risk, bias, variance)):
+            status = Status.NON_FINITE
+        return SkipRidgeResultMP(risk, bias, variance, theta, n_out, status)

@@ -1,0 +1,409 @@
+"""Skip connection with product regularization ``lambda > 0``: the kept-spectrum equations.
+
+Derivation in ``docs/skip_ridge.md``; units ``eta_trn = 1`` (``W`` is invariant under rescaling
+``(X, A, lambda)`` by ``(eta, eta, eta^2)``), ``t = sigma^2``, ``lam = lambda / eta_trn^2``.
+With ``Lambda = A A^T`` (law ``mu``: Marchenko–Pastur, ratio ``c``, scale ``1/c``),
+``phi(x) = x^2/(x + lam)`` and ``psi(x) = x/(x + lam)``, one signal direction ``(u, v, sigma)``
+gives exactly
+
+    S := A Y^T (Y Y^T + lam)^{-1} Y A^T = phi(Lambda) + lam P K P^T,
+    F := A Y^T (Y Y^T + lam)^{-1}        = psi(Lambda) + P L,        W = -Pi_k F,
+
+with ``Pi_k`` the top-k eigenprojector of ``S``, ``P = [psi(Lambda) u, (Lambda + lam)^{-1} A v]``
+and (after concentration of the quadratic forms) ``K = [[-q t, sigma], [sigma, (1 - p) t]] / D0``,
+``D0 = 1 + (1 - p) q t``, ``L = -K P^T + sigma w e^T u^T``, ``w = e_2 - q K e_2``, where
+``p = <psi>`` and ``q = (1/N) tr (A^T A + lam)^{-1}``. Every kept quantity is a bilinear form
+``a^T Pi_k b`` of vectors ``f(Lambda) u`` and ``g(Lambda) A v``; by the contour integral
+``Pi_k = (1/(2 pi i)) oint (z - S)^{-1} dz`` around the kept part and Woodbury on ``S`` it is
+``(1/pi) int Im[a^T G_S(y + i0) b] dy`` over ``y = phi(zeta)``, ``zeta in (theta, b)``, plus
+an outlier eigenvalue of ``S`` above the bulk when one exists, where
+
+    a^T G_S b = G(a, b) - G(a, P) N^{-1} G(P, b),   N = K^{-1}/lam + P^T G_phi P,
+
+and the forms ``G`` are Marchenko–Pastur averages of rational functions against
+``1/(phi(x) - phi(zeta)) = (x + lam) / ((x - zeta)(x - w))``, ``w = -lam zeta / (zeta + lam)``.
+The traces ``tr(Pi_k F)`` and ``||W||_F^2 = tr(Pi_k F F^T)`` are ``d int_{x > theta} psi dmu``
+(resp. ``psi^2``) plus ``O(1)`` per direction: the bilinear forms above and the Ky Fan / spectral
+shift correction ``C_h = d/d eps sum_{top k}(S + eps h(Lambda)) - sum_{top k} h(Lambda)``
+(the top ``k`` are counted, not cut at a fixed level).
+
+This module builds, as sympy expressions:
+
+* :data:`FORMS` — the eleven averages (five resolvent forms and six squared ones);
+* :func:`smooth_part` / :func:`pole_coefficients` — each average split as a smooth integral
+  plus ``m(zeta)`` and ``m'(zeta)`` terms (what the compiled solver evaluates: the smooth part
+  by Gauss–Legendre quadrature, stable for every ``lam``);
+* :func:`partial_fraction_average` — each average in closed form through ``m`` and ``m'`` at
+  ``zeta + i0``, ``w`` and ``-lam`` (what the mpmath reference evaluates; it cancels badly in
+  float64 when ``lam`` is small, which is why the compiled path does not use it);
+* :func:`constants` — ``p, q, <psi^2>, c <x/(x + lam)^2>`` without cancellation;
+* :func:`direction_integrands` / :func:`outlier_terms` — the per-direction integrands of
+  ``Gamma = ||W u||^2`` and the ``O(1)`` trace terms, and the outlier residues.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import NamedTuple
+
+import sympy as sp
+
+__all__ = [
+    "FORMS",
+    "Form",
+    "SR",
+    "SkipRidgeSymbols",
+    "boundary_stieltjes",
+    "bulk_weights",
+    "constants",
+    "direction_integrands",
+    "edge_matrix",
+    "form_symbols",
+    "outlier_terms",
+    "partial_fraction_average",
+    "pole_coefficients",
+    "smooth_part",
+]
+
+
+class SkipRidgeSymbols(NamedTuple):
+    """Symbols of the skip-connection risk at ``lambda > 0`` (``eta_trn = 1`` units).
+
+    Attributes
+    ----------
+    x : Symbol
+        Eigenvalue of ``Lambda = A A^T`` (integration variable of the averages).
+    zeta : Symbol
+        Spectral parameter in eigenvalue units: ``y = phi(zeta)`` on the kept part.
+    lam : Symbol
+        Regularization ``lambda / eta_trn^2 > 0``.
+    c : Symbol
+        Aspect ratio ``d / N``.
+    sigma : Symbol
+        Singular value of the signal direction (``t = sigma^2``).
+    p, q : Symbol
+        ``p = int psi dmu`` and ``q = (1/N) tr (A^T A + lam)^{-1}``.
+    psi2, gp : Symbol
+        ``int psi^2 dmu`` and ``c int x/(x + lam)^2 dmu``.
+    h1 : Symbol
+        ``psi(theta)`` at the threshold (``psi(theta)^2`` for the Frobenius correction).
+    m, dm : Symbol
+        ``m(zeta)`` and ``m'(zeta)`` (the boundary values ``zeta + i0`` on the support).
+    mw, dmw, ml, dml : Symbol
+        ``m, m'`` at ``w = -lam zeta/(zeta + lam)`` and at ``-lam`` (mpmath path only).
+    """
+
+    x: sp.Symbol
+    zeta: sp.Symbol
+    lam: sp.Symbol
+    c: sp.Symbol
+    sigma: sp.Symbol
+    p: sp.Symbol
+    q: sp.Symbol
+    psi2: sp.Symbol
+    gp: sp.Symbol
+    h1: sp.Symbol
+    m: sp.Symbol
+    dm: sp.Symbol
+    mw: sp.Symbol
+    dmw: sp.Symbol
+    ml: sp.Symbol
+    dml: sp.Symbol
+
+
+SR = SkipRidgeSymbols(
+    x=sp.Symbol("x", positive=True),
+    zeta=sp.Symbol("zeta", positive=True),
+    lam=sp.Symbol("lam", positive=True),
+    c=sp.Symbol("c", positive=True),
+    sigma=sp.Symbol("sigma", positive=True),
+    p=sp.Symbol("p", positive=True),
+    q=sp.Symbol("q", positive=True),
+    psi2=sp.Symbol("psi2", positive=True),
+    gp=sp.Symbol("gp", positive=True),
+    h1=sp.Symbol("h1", positive=True),
+    m=sp.Symbol("m"),
+    dm=sp.Symbol("dm"),
+    mw=sp.Symbol("mw"),
+    dmw=sp.Symbol("dmw"),
+    ml=sp.Symbol("ml"),
+    dml=sp.Symbol("dml"),
+)
+
+_x, _z, _l, _c = SR.x, SR.zeta, SR.lam, SR.c
+PSI = _x / (_x + _l)
+#: second root of ``phi(x) = phi(zeta)``
+W_ROOT = -_l * _z / (_z + _l)
+
+
+class Form(NamedTuple):
+    """One Marchenko–Pastur average ``<R(x) (1/(phi(x) - phi(zeta)))^power>``.
+
+    ``R`` already carries the weight ``c x`` of the ``A v`` directions
+    (``(A v)^T h(Lambda) A v -> c int x h dmu``).
+    """
+
+    name: str
+    numerator: sp.Expr
+    power: int
+
+
+#: The averages the kept-spectrum integrands need. ``H1, H2`` are the diagonal of
+#: ``P^T G_phi P``; ``X1 = <u, G_phi psi u>``, ``X3 = <psi^2 u, G_phi psi u>`` and
+#: ``XV = <psi (Lambda + lam)^{-1} A v, G_phi (Lambda + lam)^{-1} A v>`` are the forms of the
+#: other vectors against ``P``; ``dH*`` is ``P^T G_phi^2 P`` and ``eH*a``, ``eH*b`` are
+#: ``P^T G_phi h(Lambda) G_phi P`` for ``h = psi, psi^2``.
+FORMS: tuple[Form, ...] = (
+    Form("H1", PSI**2, 1),
+    Form("H2", _c * _x / (_x + _l) ** 2, 1),
+    Form("X1", PSI, 1),
+    Form("X3", PSI**3, 1),
+    Form("XV", _c * _x * PSI / (_x + _l) ** 2, 1),
+    Form("dH1", PSI**2, 2),
+    Form("dH2", _c * _x / (_x + _l) ** 2, 2),
+    Form("eH1a", PSI**3, 2),
+    Form("eH2a", _c * _x * PSI / (_x + _l) ** 2, 2),
+    Form("eH1b", PSI**4, 2),
+    Form("eH2b", _c * _x * PSI**2 / (_x + _l) ** 2, 2),
+)
+
+
+def form_symbols() -> tuple[sp.Symbol, ...]:
+    """One (complex) symbol per entry of :data:`FORMS`, in order."""
+    return tuple(sp.Symbol(f.name) for f in FORMS)
+
+
+def _weighted(form: Form) -> sp.Expr:
+    """``R(x) ((x + lam)/(x - w))^power`` so that the average is ``<this / (x - zeta)^power>``."""
+    ratio = (_x + _l) * (_z + _l) / (_x * _z + _l * _x + _l * _z)
+    return form.numerator * ratio**form.power
+
+
+@functools.cache
+def smooth_part(name: str) -> sp.Expr:
+    """Smooth integrand ``(R~(x) - Taylor(R~, zeta)) / (x - zeta)^power`` of one average.
+
+    Rational in ``(x, zeta, lam, c)`` with poles only at ``x = -lam`` and ``x = w < 0``
+    (outside the support), so ``<this>`` is an integral of a smooth function.
+    """
+    form = _form(name)
+    rt = _weighted(form)
+    taylor = rt.subs(_x, _z)
+    if form.power == 2:
+        taylor += sp.diff(rt, _x).subs(_x, _z) * (_x - _z)
+    return sp.factor(sp.cancel((rt - taylor) / (_x - _z) ** form.power))
+
+
+@functools.cache
+def pole_coefficients(name: str) -> tuple[sp.Expr, sp.Expr]:
+    """``(A, B)`` with ``<form> = <smooth_part> + A m(zeta) + B m'(zeta)``."""
+    form = _form(name)
+    rt = _weighted(form)
+    at = sp.factor(sp.cancel(rt.subs(_x, _z)))
+    if form.power == 1:
+        return at, sp.Integer(0)
+    return sp.factor(sp.cancel(sp.diff(rt, _x).subs(_x, _z))), at
+
+
+@functools.cache
+def partial_fraction_average(name: str) -> sp.Expr:
+    """Closed form of one average through ``m, m'`` at ``zeta``, ``w`` and ``-lam``.
+
+    Exact, but the partial fractions cancel in float64 when ``lam`` is small (``w`` and
+    ``-lam`` merge); used by the mpmath reference path.
+    """
+    form = _form(name)
+    wsym = sp.Dummy("w")
+    expr = form.numerator * ((_x + _l) / ((_x - _z) * (_x - wsym))) ** form.power
+    poles = ((_z, SR.m, SR.dm), (wsym, SR.mw, SR.dmw), (-_l, SR.ml, SR.dml))
+    out = sp.Integer(0)
+    for term in sp.Add.make_args(sp.apart(sp.together(expr), _x)):
+        for pole, m0, m1 in poles:
+            c1 = sp.cancel(term * (_x - pole))
+            if not c1.has(_x):
+                out += c1 * m0
+                break
+            c2 = sp.cancel(term * (_x - pole) ** 2)
+            if not c2.has(_x):
+                out += c2 * m1
+                break
+        else:  # pragma: no cover - all averages are proper with these poles
+            raise ValueError(f"unexpected partial fraction {term} in {name}")
+    return out.subs(wsym, W_ROOT)
+
+
+def _form(name: str) -> Form:
+    for f in FORMS:
+        if f.name == name:
+            return f
+    raise KeyError(name)
+
+
+def boundary_stieltjes() -> tuple[sp.Expr, sp.Expr]:
+    """``(m(zeta + i0), m'(zeta + i0))`` of ``mu`` for ``zeta`` inside the support.
+
+    ``zeta m^2 - ((1 - c)/c - zeta) m + 1 = 0``; the root with ``Im m > 0`` is
+    ``(B + i sqrt((b - zeta)(zeta - a))) / (2 zeta)``, ``B = (1 - c)/c - zeta``.
+    """
+    sc = sp.sqrt(_c)
+    a = (1 - sc) ** 2 / _c
+    b = (1 + sc) ** 2 / _c
+    B = (1 - _c) / _c - _z
+    m = (B + sp.I * sp.sqrt((b - _z) * (_z - a))) / (2 * _z)
+    dm = (m**2 + m) / (B - 2 * _z * m)
+    return m, dm
+
+
+def constants() -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
+    """``(p, q, <psi^2>, c <x/(x + lam)^2>)`` in closed form, without cancellation.
+
+    From the law of ``A^T A`` (ratio ``g = 1/c``): with
+    ``s = sqrt((lam + (1 + sqrt g)^2)(lam + (1 - sqrt g)^2))``, ``G = 2/(1 + g + lam + s)``
+    (``= int x/(x + lam) dmu~``) one has ``p = G/c``, ``c <x/(x + lam)^2> = G/s``,
+    ``<psi^2> = G (s - lam)/(c s)`` and ``q = (1 - G)/lam``; ``s - lam`` and ``1 - G`` are
+    rationalized so that neither large nor small ``lam`` cancels.
+    """
+    g = 1 / _c
+    s = sp.sqrt((_l + (1 + sp.sqrt(g)) ** 2) * (_l + (1 - sp.sqrt(g)) ** 2))
+    G = 2 / (1 + g + _l + s)
+    s_minus_lam = (2 * (1 + g) * _l + (1 - g) ** 2) / (s + _l)
+    # 1 - G = (g - 1 + lam + s) / (1 + g + lam + s); for g < 1 write s - (1 - g) without
+    # cancellation: s^2 - (1 - g)^2 = lam (lam + 2 + 2 g)
+    num = sp.Piecewise(
+        (_l + _l * (_l + 2 + 2 * g) / (s + 1 - g), g < 1),
+        (g - 1 + _l + s, True),
+    )
+    q = num / (_l * (1 + g + _l + s))
+    return G / _c, q, G * s_minus_lam / (_c * s), G / s
+
+
+class _Bilinear(NamedTuple):
+    """Evaluation rule for the kept bilinear forms of one direction."""
+
+    form: Callable[[str, str], sp.Expr]          # a^T (kept) b
+    correction: Callable[[sp.Expr, tuple[sp.Expr, sp.Expr]], sp.Expr]  # C_h
+
+
+# basis vectors: P1 = psi u, P2 = (Lambda + lam)^{-1} A v, U1 = u, Q1 = psi^2 u,
+# Q2 = psi (Lambda + lam)^{-1} A v; G(a, b) between them (zero between u- and v-kinds)
+_P = ("P1", "P2")
+
+
+def _g_table(F: dict[str, sp.Expr]) -> dict[tuple[str, str], sp.Expr]:
+    t = {("P1", "P1"): F["H1"], ("P2", "P2"): F["H2"], ("U1", "P1"): F["X1"],
+         ("Q1", "P1"): F["X3"], ("Q2", "P2"): F["XV"]}
+    out = dict(t)
+    for (a, b), v in t.items():
+        out[(b, a)] = v
+    return out
+
+
+def _kind(v: str) -> str:
+    return "u" if v in ("P1", "U1", "Q1") else "v"
+
+
+def _assemble(rule: _Bilinear) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """``(Gamma, trace, frob)`` of one direction from a bilinear rule."""
+    S = SR
+    sigma, t = S.sigma, S.sigma**2
+    D0 = 1 + (1 - S.p) * S.q * t
+    K = sp.Matrix([[-S.q * t, sigma], [sigma, (1 - S.p) * t]]) / D0
+    alpha = 1 / D0
+    B = rule.form
+    zeta_vec = (1, sigma * (1 - S.p))
+    gamma = alpha**2 * sum(zeta_vec[i] * zeta_vec[j] * B(_P[i], _P[j])
+                           for i in range(2) for j in range(2))
+    wt = (-S.q * K[0, 1], 1 - S.q * K[1, 1])
+    BPP = sp.Matrix(2, 2, lambda i, j: B(_P[i], _P[j]))
+    trPF = (-sum(K[j, l] * BPP[l, j] for j in range(2) for l in range(2))
+            + sigma * sum(wt[j] * B("U1", _P[j]) for j in range(2)))
+    Q = ("Q1", "Q2")
+    cross = sum(-sum(K[j, l] * B(Q[l], _P[j]) for l in range(2))
+                + sigma * wt[j] * B("P1", _P[j]) for j in range(2))
+    PtP = sp.diag(S.psi2, S.gp)
+    Ptu = sp.Matrix([S.p, 0])
+    wv = sp.Matrix(wt)
+    LLt = K * PtP * K - sigma * (K * Ptu) * wv.T - sigma * wv * (Ptu.T * K) + t * wv * wv.T
+    trLL = sum(LLt[i, j] * BPP[j, i] for i in range(2) for j in range(2))
+    trace = rule.correction(S.h1, ("eH1a", "eH2a")) + trPF
+    frob = rule.correction(S.h1**2, ("eH1b", "eH2b")) + 2 * cross + trLL
+    return gamma, trace, frob
+
+
+def _lam_n(F: dict[str, sp.Expr]) -> sp.Matrix:
+    """``lam N = [[p - 1 + lam H1, 1/sigma], [1/sigma, q + lam H2]]`` (symmetric)."""
+    S = SR
+    return sp.Matrix([[S.p - 1 + S.lam * F["H1"], 1 / S.sigma],
+                      [1 / S.sigma, S.q + S.lam * F["H2"]]])
+
+
+def direction_integrands() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """Complex integrands ``J`` of ``(Gamma, trace, frob)`` of one direction at ``zeta + i0``.
+
+    Each kept quantity is ``(1/pi) int_theta^b Im J(zeta) phi'(zeta) dzeta`` (plus the outlier
+    residue of :func:`outlier_terms`), in terms of the :data:`FORMS` symbols.
+    """
+    F = dict(zip([f.name for f in FORMS], form_symbols(), strict=True))
+    lamN = _lam_n(F)
+    det = lamN.det()
+    Ninv = SR.lam * lamN.adjugate() / det           # N^{-1} = lam (lam N)^{-1}
+    G = _g_table(F)
+
+    def gvec(a: str) -> sp.Matrix:
+        return sp.Matrix([[G.get((a, pj), 0) for pj in _P]])
+
+    def form(a: str, b: str) -> sp.Expr:
+        direct = G.get((a, b), 0) if _kind(a) == _kind(b) else 0
+        return direct - (gvec(a) * Ninv * gvec(b).T)[0, 0]
+
+    def correction(h_theta: sp.Expr, names: tuple[str, str]) -> sp.Expr:
+        M = sp.diag(h_theta * F["dH1"] - F[names[0]], h_theta * F["dH2"] - F[names[1]])
+        return (Ninv * M).trace()
+
+    return _assemble(_Bilinear(form, correction))
+
+
+def outlier_terms() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """Residues ``(Gamma, trace, frob)`` of an outlier eigenvalue ``phi(zeta_o)`` of ``S``.
+
+    At a real root ``zeta_o > b`` of ``det N``, ``a^T G_S b`` has the residue
+    ``G(a, P) adj(N) G(P, b) / tr(adj(N) dH)``, and the Ky Fan term is
+    ``tr(adj(N) eH_h) / tr(adj(N) dH) - h(theta)`` (Hellmann–Feynman for the outlier).
+    Real :data:`FORMS` symbols (evaluated at ``zeta_o``).
+    """
+    F = dict(zip([f.name for f in FORMS], form_symbols(), strict=True))
+    adj = _lam_n(F).adjugate()
+    dH = sp.diag(F["dH1"], F["dH2"])
+    slope = (adj * dH).trace()
+    G = _g_table(F)
+
+    def gvec(a: str) -> sp.Matrix:
+        return sp.Matrix([[G.get((a, pj), 0) for pj in _P]])
+
+    def form(a: str, b: str) -> sp.Expr:
+        return (gvec(a) * adj * gvec(b).T)[0, 0] / slope
+
+    def correction(h_theta: sp.Expr, names: tuple[str, str]) -> sp.Expr:
+        return (adj * sp.diag(F[names[0]], F[names[1]])).trace() / slope - h_theta
+
+    return _assemble(_Bilinear(form, correction))
+
+
+def edge_matrix() -> tuple[sp.Expr, sp.Expr]:
+    """``(largest eigenvalue, determinant)`` of ``lam N`` from ``H1, H2`` (real, ``zeta > b``).
+
+    The eigenvalues of ``lam N`` increase with ``zeta`` above the bulk and the larger one is
+    positive at infinity, so an outlier exists iff it is negative at the edge ``zeta = b``;
+    the outlier is its zero.
+    """
+    F = dict(zip([f.name for f in FORMS], form_symbols(), strict=True))
+    M = _lam_n(F)
+    half_tr = (M[0, 0] + M[1, 1]) / 2
+    rad = sp.sqrt(((M[0, 0] - M[1, 1]) / 2) ** 2 + M[0, 1] ** 2)
+    return half_tr + rad, M.det()
+
+
+def bulk_weights() -> tuple[sp.Expr, sp.Expr]:
+    """``(psi(x), psi(x)^2)``: the bulk integrands of ``tr(Pi F)/d`` and ``||W||_F^2/d``."""
+    return PSI, PSI**2
