@@ -544,84 +544,87 @@ def skip_under_aggregate(G, F, Tr, Vp, kappa, d, eta2_test):
 
 @njit(cache=True, error_model="numpy")
 def skip_ridge_constants(c, lam):
-    """(p, q, <psi^2>, c <x/(x + lam)^2>) at -lam, without cancellation."""
+    """(1 - p, q, <(x + lam)^-2>, c <x/(x + lam)^2>) at -lam, without cancellation."""
     _x0 = (1/(c))
     _x1 = 1/math.sqrt(c)
     _x2 = math.sqrt(lam + (_x1 + 1)**2)
     _x3 = math.sqrt(lam + (1 - _x1)**2)
     _x4 = _x2*_x3
-    _x5 = _x4 + lam
-    _x6 = _x0 + _x5
-    _x7 = (1/(_x6 + 1))
-    _x8 = 2*_x0
-    _x9 = _x7*_x8
-    _x10 = _x8 + 2
-    _x11 = 1 - _x0
-    _x12 = 1/(_x2*_x3)
-    return (_x9, _x7*((lam*(_x10 + lam)/(_x11 + _x4) + lam) if (_x0 < 1) else (_x6 - 1))/lam, _x12*_x9*(_x10*lam + _x11**2)/_x5, 2*_x12*_x7)
+    _x5 = _x0 + _x4
+    _x6 = _x5 + lam + 1
+    _x7 = (1/(_x6))
+    _x8 = _x5 - 1
+    _x9 = lam*(2*_x0 + lam + 2)
+    _x10 = lam + _x9/_x8
+    _x11 = (_x0 > 1)
+    _x12 = -_x0 + _x4 + 1
+    _x13 = _x12 + lam
+    _x14 = _x7*((_x10) if _x11 else (_x13))
+    _x15 = (1/(lam))
+    return (_x14, _x15*_x7*((lam + _x9/_x12) if (_x0 < 1) else (_x8 + lam)), (_x14*_x15 + ((_x10**2) if _x11 else (_x13**2))/(_x6**2*lam**2))/(_x0*(1 - c) + 2*_x14 + lam), 2*_x7/(_x2*_x3))
 
 
 @njit(cache=True, error_model="numpy")
 def skip_ridge_smooth(x, zeta, lam, c):
     """Smooth integrands of the eleven kept-spectrum averages at eigenvalue x."""
-    _x0 = lam + x
-    _x1 = (1/(_x0))
-    _x2 = lam*zeta
-    _x3 = 2*lam
-    _x4 = x*zeta
-    _x5 = _x3 + zeta
+    _x0 = lam*zeta
+    _x1 = 2*lam
+    _x2 = x*zeta
+    _x3 = lam + x
+    _x4 = (1/(_x3))
+    _x5 = _x1 + zeta
     _x6 = lam*x
-    _x7 = _x4 + _x6
-    _x8 = _x2 + _x7
+    _x7 = _x2 + _x6
+    _x8 = _x0 + _x7
     _x9 = 1/(_x5*_x8)
-    _x10 = _x9*lam
+    _x10 = _x4*_x9
     _x11 = lam**2
-    _x12 = _x9*c
-    _x13 = lam + zeta
-    _x14 = zeta**2
-    _x15 = _x11*_x14
-    _x16 = 3*_x14
-    _x17 = x**2
-    _x18 = 2*_x11
-    _x19 = _x14*_x17
-    _x20 = 1/(_x0**2*_x13)
-    _x21 = lam**3
-    _x22 = _x21*zeta
-    _x23 = 2*x
-    _x24 = 3*_x4
-    _x25 = (1/(zeta))
-    _x26 = 1/(_x5**3*_x8**2)
-    _x27 = _x26*lam
-    _x28 = _x26*c
-    _x29 = _x25*_x28
-    _x30 = lam**4
-    _x31 = 4*x
-    _x32 = 2*_x30
-    _x33 = zeta**3
-    _x34 = _x11*_x33
-    _x35 = 3*_x33
-    _x36 = 4*_x17
-    _x37 = _x17*zeta
+    _x12 = _x10*(-_x11 + _x7)
+    _x13 = lam**3
+    _x14 = _x13*zeta
+    _x15 = 2*x
+    _x16 = x**2
+    _x17 = 3*_x2
+    _x18 = zeta**2
+    _x19 = lam + zeta
+    _x20 = 1/(_x19*_x3**2)
+    _x21 = _x20*_x9*(-_x11*_x17 - _x13*_x15 - _x14 + _x16*_x18 + _x16*lam*zeta)
+    _x22 = (1/(zeta))
+    _x23 = 2*_x11
+    _x24 = 1/(_x5**3*_x8**2)
+    _x25 = _x24*lam
+    _x26 = _x24*c
+    _x27 = _x22*_x26
+    _x28 = lam**4
+    _x29 = 4*x
+    _x30 = 2*_x28
+    _x31 = zeta**3
+    _x32 = _x11*_x31
+    _x33 = 3*_x31
+    _x34 = 4*_x16
+    _x35 = _x16*_x18
+    _x36 = _x11*_x29
+    _x37 = _x16*zeta
     _x38 = lam**5
-    _x39 = _x21*_x33
-    _x40 = zeta**4
-    _x41 = _x17*_x40
-    _x42 = _x14*x
-    _x43 = 16*_x42
-    _x44 = _x38*_x4
-    _x45 = _x30*_x33
-    _x46 = 8*_x17
+    _x39 = _x13*_x31
+    _x40 = _x18*_x28
+    _x41 = zeta**4
+    _x42 = _x16*_x41
+    _x43 = 16*x
+    _x44 = _x2*_x38
+    _x45 = _x28*_x31
+    _x46 = 8*_x16
     _x47 = _x38*_x46
-    _x48 = _x14*_x38
+    _x48 = _x18*_x38
     _x49 = x**3
-    _x50 = _x40*_x49
-    _x51 = _x33*_x49*lam
-    _x52 = _x22*_x49
-    _x53 = _x30*_x37
-    _x54 = _x15*_x49
-    _x55 = _x19*_x21
+    _x50 = _x41*_x49
+    _x51 = _x31*_x49*lam
+    _x52 = _x14*_x49
+    _x53 = _x28*_x37
+    _x54 = _x11*_x18*_x49
+    _x55 = _x13*_x35
     _x56 = lam**6
-    return (_x1*_x10*(_x2 + _x3*x + 2*_x4), -_x1*_x12*(-_x11 + _x7), _x10*_x13, _x10*_x20*(_x15 + _x16*_x6 + _x17*_x18 + 5*_x17*_x2 + _x18*_x4 + 3*_x19), -_x12*_x20*(-_x11*_x24 + _x14*_x17 + _x17*lam*zeta - _x21*_x23 - _x22), -_x13**2*_x25*_x27*(_x14*_x23 + _x14*lam + _x18*x + 4*_x6*zeta), _x13**3*_x29*(-_x18 + _x7), -_x1*_x27*(11*_x11*_x37 + _x15*_x31 + _x17*_x35 + 10*_x19*lam - _x21*_x24 + _x21*_x36 - _x30*_x31 - _x32*zeta + _x34 + _x35*_x6), -_x1*_x29*(_x15*_x17 + _x16*_x30 - _x17*_x3*_x33 + _x17*_x32 + _x21*_x43 + _x22*_x36 + _x23*_x38 + 12*_x30*_x4 + 6*_x34*x + 2*_x39 - _x41), -_x20*_x27*(_x11*_x31*_x40 + _x21*_x40 - _x30*_x43 + _x34*_x46 + 6*_x41*lam - 10*_x44 - _x45 - _x47 - 4*_x48 + 4*_x50 + 14*_x51 + 6*_x52 - 24*_x53 + 16*_x54 - 14*_x55), -_x20*_x28*(12*_x17*_x34 + 15*_x30*_x42 + 4*_x30*_x49 - _x31*_x56 + 8*_x39*x + _x44 + 2*_x45 + _x47 + 2*_x48 - _x50 - _x51 + 9*_x52 + 32*_x53 + 5*_x54 + 36*_x55 - 2*_x56*zeta))
+    return (_x10*lam*(_x0 + _x1*x + 2*_x2), -_x12*c, -_x12, -_x21, -_x21*c, -_x19**2*_x22*_x25*(_x15*_x18 + _x18*lam + _x23*x + 4*_x6*zeta), _x19**3*_x27*(-_x23 + _x7), -_x25*_x4*(11*_x11*_x37 - _x13*_x17 + _x13*_x34 + _x16*_x33 + _x18*_x36 - _x28*_x29 - _x30*zeta + _x32 + _x33*_x6 + 10*_x35*lam), -_x27*_x4*(-_x1*_x16*_x31 + _x11*_x35 + _x13*_x18*_x43 + _x14*_x34 + _x15*_x38 + _x16*_x30 + 12*_x2*_x28 + 6*_x32*x + 2*_x39 + 3*_x40 - _x42), -_x20*_x25*(_x13*_x41 + _x32*_x46 + _x36*_x41 - _x40*_x43 + 6*_x42*lam - 10*_x44 - _x45 - _x47 - 4*_x48 + 4*_x50 + 14*_x51 + 6*_x52 - 24*_x53 + 16*_x54 - 14*_x55), -_x20*_x26*(12*_x16*_x32 + 4*_x28*_x49 - _x29*_x56 + 8*_x39*x + 15*_x40*x + _x44 + 2*_x45 + _x47 + 2*_x48 - _x50 - _x51 + 9*_x52 + 32*_x53 + 5*_x54 + 36*_x55 - 2*_x56*zeta))
 
 
 @njit(cache=True, error_model="numpy")
@@ -632,21 +635,21 @@ def skip_ridge_poles(zeta, lam, c):
     _x2 = (1/(_x1))
     _x3 = _x2*zeta
     _x4 = lam + zeta
-    _x5 = zeta**2
-    _x6 = (1/(_x4))
-    _x7 = _x6*c
-    _x8 = _x4**2
-    _x9 = (1/(zeta))
-    _x10 = (1/(_x1**3))
-    _x11 = _x0*_x10
-    _x12 = _x9*c
-    _x13 = _x10*_x12
-    _x14 = lam**2
-    _x15 = -_x5
+    _x5 = (1/(_x4))
+    _x6 = _x3*_x5
+    _x7 = _x4**2
+    _x8 = (1/(zeta))
+    _x9 = (1/(_x1**3))
+    _x10 = _x0*_x9
+    _x11 = _x9*c
+    _x12 = _x11*_x8
+    _x13 = lam**2
+    _x14 = zeta**2
+    _x15 = -_x14
     _x16 = (1/(_x1**2))
-    _x17 = _x16*_x8
+    _x17 = _x16*_x7
     _x18 = _x16*_x4
-    return (_x3, _x2*c, _x2*_x4, _x2*_x5*_x6, _x3*_x7, _x11*_x8*_x9, -_x13*_x8, _x10*lam*(4*lam + 3*zeta), _x13*(2*_x14 + _x15), _x11*_x6*zeta*(3*lam + 2*zeta), _x10*_x7*(4*_x14 + _x15 + lam*zeta), _x17, _x12*_x17, _x18*zeta, _x18*c, _x16*_x5, _x16*c*zeta)
+    return (_x3, _x2*c, _x2, _x6, _x6*c, _x10*_x7*_x8, -_x12*_x7, _x9*lam*(4*lam + 3*zeta), _x12*(2*_x13 + _x15), _x10*_x5*zeta*(3*lam + 2*zeta), _x11*_x5*(4*_x13 + _x15 + lam*zeta), _x17, _x17*_x8*c, _x18*zeta, _x18*c, _x14*_x16, _x16*c*zeta)
 
 
 @njit(cache=True, error_model="numpy")
@@ -668,105 +671,81 @@ def skip_ridge_bulk(x, lam):
 
 
 @njit(cache=True, error_model="numpy")
-def skip_ridge_node(H1, H2, X1, X3, XV, dH1, dH2, eH1a, eH2a, eH1b, eH2b, p, q, sigma, lam, psi2, gp, h1):
+def skip_ridge_node(H1, H2, Y1, Y2, XV, dH1, dH2, eH1a, eH2a, eH1b, eH2b, pbar, q, sigma, lam, r, gp, h1):
     """Complex integrands J of (Gamma, trace, frob) of one direction at zeta + i0."""
-    _x0 = p - 1
-    _x1 = -_x0
-    _x2 = sigma**2
-    _x3 = _x2*q
-    _x4 = _x1*_x3
-    _x5 = _x4 + 1
-    _x6 = (1/(_x5**2))
-    _x7 = H2*lam
-    _x8 = _x2*_x7
+    _x0 = sigma**2
+    _x1 = _x0*q
+    _x2 = _x1*pbar + 1
+    _x3 = (1/(_x2**2))
+    _x4 = _x0*pbar
+    _x5 = 2*_x4
+    _x6 = H2*lam
+    _x7 = lam**2
+    _x8 = (1/(H1*H2*_x0*_x7 + H1*_x0*lam*q - _x2 - _x4*_x6))
     _x9 = H1*lam
-    _x10 = H2*_x2
-    _x11 = (1/(H1*_x10*lam**2 + _x3*_x9 + _x3*p - _x3 + _x8*p - _x8 - 1))
-    _x12 = 2*_x9
-    _x13 = _x10*_x11*_x12
-    _x14 = _x7 + q
-    _x15 = _x11*_x2
-    _x16 = _x15*lam
-    _x17 = _x14*_x16
-    _x18 = H1**2*_x17
-    _x19 = _x1**2
-    _x20 = _x0 + _x9
-    _x21 = _x16*_x20
-    _x22 = -H2**2*_x21 + H2
-    _x23 = _x2*_x22
-    _x24 = (1/(_x5))
-    _x25 = H1 - _x18
-    _x26 = _x24*_x3
-    _x27 = _x25*_x26
-    _x28 = _x1*_x24
-    _x29 = -_x24*_x4 + 1
-    _x30 = _x11*sigma
-    _x31 = _x15*_x9
-    _x32 = _x14*_x31
-    _x33 = _x24*q
-    _x34 = h1**2
-    _x35 = 2*_x24
-    _x36 = _x11*_x8
-    _x37 = _x2*_x6
-    _x38 = _x6*sigma**4
-    _x39 = _x38*q**2
-    _x40 = 2*p
-    _x41 = sigma**3
-    _x42 = _x41*_x6
-    _x43 = _x42*q
-    _x44 = _x29*_x33*_x41
-    return (_x6*(H1 + _x1*_x13 - _x18 + _x19*_x23), -_x13*_x24 + _x17*(dH1*h1 - eH1a) + _x21*(dH2*h1 - eH2a) - _x23*_x28 + _x27 + sigma*(X1*_x29*_x30*_x7 - _x33*sigma*(-X1*_x32 + X1)), H2*_x12*_x30*(_x1*_x42*gp + _x43*p - _x43*psi2 + _x44*p - _x44) - X3*_x35*_x36 - XV*_x31*_x35 + _x13*_x29 + _x17*(_x34*dH1 - eH1b) - 2*_x2*_x28*(-XV*_x20*_x36 + XV) + _x21*(_x34*dH2 - eH2b) + _x22*(_x19*_x38*gp - _x2*_x24*_x29*_x40 + _x2*_x29**2 + _x37*psi2) + _x25*(_x37*gp - _x39*_x40 + _x39*psi2 + _x39) + 2*_x26*(-X3*_x32 + X3) - 2*_x27)
+    _x10 = H2*_x8*_x9
+    _x11 = _x6 + q
+    _x12 = _x0*_x8
+    _x13 = _x12*lam
+    _x14 = _x11*_x13
+    _x15 = H1**2*_x14
+    _x16 = pbar**2
+    _x17 = _x9 - pbar
+    _x18 = _x13*_x17
+    _x19 = -H2**2*_x18 + H2
+    _x20 = _x0*_x19
+    _x21 = (1/(_x2))
+    _x22 = _x12*_x9
+    _x23 = _x21*_x22
+    _x24 = _x0*_x7
+    _x25 = H2*_x21*_x24*_x8
+    _x26 = _x11*_x22
+    _x27 = _x1*_x21*lam
+    _x28 = h1**2
+    _x29 = sigma**3
+    _x30 = _x3*gp
+    _x31 = _x3*r
+    _x32 = _x31*_x7
+    _x33 = sigma**4
+    return (_x3*(H1 + _x10*_x5 - _x15 + _x16*_x20), -H2*_x23 + Y1*_x25 + _x14*(dH1*h1 - eH1a) + _x18*(dH2*h1 - eH2a) - _x20*_x21*pbar + _x27*(Y1*_x26 - Y1), -2*XV*_x23 + 2*Y2*_x25 + 2*_x10*sigma*(_x29*_x30*pbar - _x29*_x32*q) + _x14*(_x28*dH1 - eH1b) + _x18*(_x28*dH2 - eH2b) + _x19*(_x16*_x30*_x33 + _x24*_x31) - _x21*_x5*(-XV*_x12*_x17*_x6 + XV) + 2*_x27*(Y2*_x26 - Y2) + (H1 - _x15)*(_x0*_x30 + _x32*_x33*q**2))
 
 
 @njit(cache=True, error_model="numpy")
-def skip_ridge_outlier(H1, H2, X1, X3, XV, dH1, dH2, eH1a, eH2a, eH1b, eH2b, p, q, sigma, lam, psi2, gp, h1):
+def skip_ridge_outlier(H1, H2, Y1, Y2, XV, dH1, dH2, eH1a, eH2a, eH1b, eH2b, pbar, q, sigma, lam, r, gp, h1):
     """Residues (Gamma, trace, frob) of one direction at an outlier zeta_o."""
-    _x0 = p - 1
-    _x1 = -_x0
-    _x2 = sigma**2
-    _x3 = _x2*q
-    _x4 = _x1*_x3
-    _x5 = _x4 + 1
-    _x6 = (1/(_x5**2))
-    _x7 = H2*lam + q
-    _x8 = H1*lam + _x0
-    _x9 = (1/(_x7*dH1 + _x8*dH2))
-    _x10 = _x7*_x9
-    _x11 = H1**2*_x10
-    _x12 = H2*_x9
-    _x13 = 2*H1
-    _x14 = _x12*_x13
-    _x15 = _x1**2
-    _x16 = _x8*_x9
-    _x17 = H2**2*_x16
-    _x18 = _x17*_x2
-    _x19 = (1/(_x5))
-    _x20 = _x11*_x3
-    _x21 = _x10*_x19
-    _x22 = -_x19*_x4 + 1
-    _x23 = (1/(sigma))
-    _x24 = XV*_x19
-    _x25 = 2*_x19
-    _x26 = _x2*_x6
-    _x27 = _x6*sigma**4
-    _x28 = _x27*q**2
-    _x29 = 2*p
-    _x30 = _x19*_x22
-    _x31 = sigma**3
-    _x32 = _x31*_x6
-    _x33 = _x32*q
-    _x34 = _x30*_x31*q
-    return (_x6*(-_x1*_x14 + _x11 + _x15*_x18), -_x1*_x18*_x19 + _x14*_x19 + _x19*_x20 + _x9*(_x7*eH1a + _x8*eH2a) - h1 + sigma*(-H1*X1*_x21*q*sigma - X1*_x12*_x22*_x23), -2*H2*_x1*_x16*_x2*_x24 + X3*_x12*_x25 + X3*_x13*_x21*_x3 + _x11*(_x26*gp - _x28*_x29 + _x28*psi2 + _x28) + _x13*_x24*_x9 - _x14*_x22 - _x14*_x23*(_x1*_x32*gp + _x33*p - _x33*psi2 + _x34*p - _x34) + _x17*(_x15*_x27*gp + _x2*_x22**2 - _x2*_x29*_x30 + _x26*psi2) - _x20*_x25 + _x9*(_x7*eH1b + _x8*eH2b) - h1**2)
+    _x0 = sigma**2
+    _x1 = _x0*pbar
+    _x2 = _x1*q + 1
+    _x3 = (1/(_x2**2))
+    _x4 = H2*lam
+    _x5 = _x4 + q
+    _x6 = H1*lam
+    _x7 = _x6 - pbar
+    _x8 = (1/(_x5*dH1 + _x7*dH2))
+    _x9 = 2*H1*H2*_x8
+    _x10 = H1**2
+    _x11 = _x5*_x8
+    _x12 = pbar**2
+    _x13 = H2**2
+    _x14 = _x13*_x7
+    _x15 = (1/(_x2))
+    _x16 = _x15*_x8
+    _x17 = _x16*_x4
+    _x18 = _x0*_x11*_x15*_x6*q
+    _x19 = 2*Y2
+    _x20 = sigma**3
+    _x21 = _x3*gp
+    _x22 = _x3*lam**2*r
+    _x23 = sigma**4
+    return (_x3*(_x0*_x12*_x14*_x8 + _x10*_x11 - _x9*pbar), H1*H2*_x15*_x8 - Y1*_x17 - Y1*_x18 - _x1*_x14*_x16 + _x8*(_x5*eH1a + _x7*eH2a) - h1, 2*H1*XV*_x15*_x8 - 2*H2*XV*_x1*_x16*_x7 + _x10*_x5*_x8*(_x0*_x21 + _x22*_x23*q**2) + _x13*_x7*_x8*(_x0*_x22 + _x12*_x21*_x23) - _x17*_x19 - _x18*_x19 + _x8*(_x5*eH1b + _x7*eH2b) - _x9*(_x20*_x21*pbar - _x20*_x22*q)/sigma - h1**2)
 
 
 @njit(cache=True, error_model="numpy")
-def skip_ridge_edge(H1, H2, p, q, sigma, lam):
+def skip_ridge_edge(H1, H2, pbar, q, sigma, lam):
     """(largest eigenvalue, determinant) of lam N (outlier test and root)."""
     _x0 = sigma**2
     _x1 = (1/(_x0))
-    _x2 = (1/2)*lam
-    _x3 = H2*_x2 + (1/2)*q
-    _x4 = _x0*q
-    _x5 = H2*_x0
-    _x6 = _x5*lam
-    return (H1*_x2 + _x3 + (1/2)*p + math.sqrt(_x1 + ((1/2)*H1*lam - _x3 + (1/2)*p - 1/2)**2) - 1/2, _x1*(H1*_x4*lam + H1*_x5*lam**2 + _x4*p - _x4 + _x6*p - _x6 - 1))
+    _x2 = (1/2)*pbar
+    _x3 = (1/2)*lam
+    _x4 = H2*_x3 + (1/2)*q
+    return (H1*_x3 - _x2 + _x4 + math.sqrt(_x1 + ((1/2)*H1*lam - _x2 - _x4)**2), _x1*(H1*H2*_x0*lam**2 + H1*_x0*lam*q - H2*_x0*lam*pbar - _x0*pbar*q - 1))

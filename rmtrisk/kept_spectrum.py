@@ -226,28 +226,28 @@ def _inner_size(c, lam, theta, xs, ws, atom):
 
 
 @njit(cache=True, error_model="numpy")
-def _edge_eig(zeta, lam, c, p, q, sigma, xs, ws, n, atom, f):
+def _edge_eig(zeta, lam, c, pbar, q, sigma, xs, ws, n, atom, f):
     """Largest eigenvalue of ``lam N`` at real ``zeta >= b`` (outside the bulk)."""
     m = K.mp_stieltjes_real(zeta, c, 1.0 - c, 1.0 / c)
     _forms(zeta, lam, c, complex(m, 0.0), complex(math.nan, 0.0), xs, ws, n, atom, True, f)
-    return K.skip_ridge_edge(f[0].real, f[1].real, p, q, sigma, lam)[0]
+    return K.skip_ridge_edge(f[0].real, f[1].real, pbar, q, sigma, lam)[0]
 
 
 @njit(cache=True, error_model="numpy")
-def _outlier(lam, c, p, q, sigma, psi2, gp, h1, xs, ws, n, atom, f, res):
+def _outlier(lam, c, pbar, q, sigma, rr2, gp, h1, xs, ws, n, atom, f, res):
     """Residues of the outlier of one direction into ``res[0:3]``; returns 1 if there is one."""
     a, b = K.mp_edges(c, 1.0 - c, 1.0 / c)
-    g_lo = _edge_eig(b, lam, c, p, q, sigma, xs, ws, n, atom, f)
+    g_lo = _edge_eig(b, lam, c, pbar, q, sigma, xs, ws, n, atom, f)
     if not g_lo < 0.0:
         return 0
     lo, hi = b, 2.0 * b
-    g_hi = _edge_eig(hi, lam, c, p, q, sigma, xs, ws, n, atom, f)
+    g_hi = _edge_eig(hi, lam, c, pbar, q, sigma, xs, ws, n, atom, f)
     for _ in range(200):
         if g_hi > 0.0:
             break
         lo, g_lo = hi, g_hi
         hi *= 2.0
-        g_hi = _edge_eig(hi, lam, c, p, q, sigma, xs, ws, n, atom, f)
+        g_hi = _edge_eig(hi, lam, c, pbar, q, sigma, xs, ws, n, atom, f)
     # Illinois regula falsi on the increasing eigenvalue
     side = 0
     z = hi
@@ -255,7 +255,7 @@ def _outlier(lam, c, p, q, sigma, psi2, gp, h1, xs, ws, n, atom, f, res):
         z = (lo * g_hi - hi * g_lo) / (g_hi - g_lo)
         if not (lo < z < hi):
             z = 0.5 * (lo + hi)
-        g = _edge_eig(z, lam, c, p, q, sigma, xs, ws, n, atom, f)
+        g = _edge_eig(z, lam, c, pbar, q, sigma, xs, ws, n, atom, f)
         if g > 0.0:
             hi, g_hi = z, g
             if side == 1:
@@ -275,14 +275,14 @@ def _outlier(lam, c, p, q, sigma, psi2, gp, h1, xs, ws, n, atom, f, res):
     _forms(z, lam, c, complex(m, 0.0), complex(dm, 0.0), xs, ws, n, atom, False, f)
     r = K.skip_ridge_outlier(f[0].real, f[1].real, f[2].real, f[3].real, f[4].real, f[5].real,
                              f[6].real, f[7].real, f[8].real, f[9].real, f[10].real,
-                             p, q, sigma, lam, psi2, gp, h1)
+                             pbar, q, sigma, lam, rr2, gp, h1)
     res[0], res[1], res[2] = r[0], r[1], r[2]
     return 1
 
 
 @njit(cache=True, error_model="numpy")
-def _outer(n_index, theta, lam, c, sig, p, q, psi2, gp, h1, xs, ws, n_in, atom, f, acc):
-    """One outer rule: ``acc = [T_psi, T_psi2, (Gamma_i, trace_i, frob_i) for each i]``."""
+def _outer(n_index, theta, lam, c, sig, pbar, q, rr2, gp, h1, xs, ws, n_in, atom, f, acc):
+    """One outer rule: ``acc = [T_psi, T_rr2, (Gamma_i, trace_i, frob_i) for each i]``."""
     a, b = K.mp_edges(c, 1.0 - c, 1.0 / c)
     mid, half = 0.5 * (a + b), 0.5 * (b - a)
     cw = (mid - theta) / half
@@ -307,7 +307,7 @@ def _outer(n_index, theta, lam, c, sig, p, q, psi2, gp, h1, xs, ws, n_in, atom, 
         jac = wj * sn * dphi / math.pi
         for i in range(r):
             J = K.skip_ridge_node(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9],
-                                  f[10], p, q, sig[i], lam, psi2, gp, h1)
+                                  f[10], pbar, q, sig[i], lam, rr2, gp, h1)
             acc[2 + 3 * i] += jac * J[0].imag
             acc[3 + 3 * i] += jac * J[1].imag
             acc[4 + 3 * i] += jac * J[2].imag
@@ -327,7 +327,7 @@ def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
     elif st_t != _SUCCESS:
         return nan, nan, nan, theta, 0, st_t, nan, 0
     atom = max(0.0, 1.0 - 1.0 / c)
-    p, q, psi2, gp = K.skip_ridge_constants(c, lam)
+    pbar, q, rr2, gp = K.skip_ridge_constants(c, lam)
     h1 = K.skip_ridge_bulk(theta, lam)[0]
     xs = np.empty(_INNER_MAX)
     ws = np.empty(_INNER_MAX)
@@ -341,7 +341,7 @@ def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
     vals = np.empty(3)
     n_out = 0
     for i in range(r):
-        if _outlier(lam, c, p, q, sig[i], psi2, gp, h1, xs, ws, n_in, atom, f, vals):
+        if _outlier(lam, c, pbar, q, sig[i], rr2, gp, h1, xs, ws, n_in, atom, f, vals):
             n_out += 1
             extra[3 * i], extra[3 * i + 1], extra[3 * i + 2] = vals[0], vals[1], vals[2]
     acc = np.empty(2 + 3 * r)
@@ -349,7 +349,7 @@ def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
     diff = math.inf
     nodes = 0
     for idx in range(_OUTER_FIRST, _OUTER_LAST + 1):
-        _outer(idx, theta, lam, c, sig, p, q, psi2, gp, h1, xs, ws, n_in, atom, f, acc)
+        _outer(idx, theta, lam, c, sig, pbar, q, rr2, gp, h1, xs, ws, n_in, atom, f, acc)
         nodes = _SIZES[idx]
         G = Tr = Fr = 0.0
         for i in range(r):
@@ -367,7 +367,7 @@ def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
         status = _MAX_ITERATIONS
     risk = bias + variance
     scale = abs(bias) + abs(variance)
-    # the threshold error moves T_psi and T_psi2 by at most density(theta) * err_t
+    # the threshold error moves T_psi and T_rr2 by at most density(theta) * err_t
     dens_t = K.mp_density(theta, c, 1.0 - c, 1.0 / c) if st_t == _SUCCESS else 0.0
     error = (diff if diff < math.inf else scale) + inner_res * scale
     error += 3.0 * e2te * dens_t * err_t + 4.0 * _EPS * scale
@@ -506,10 +506,10 @@ def _mp_forms_at(zeta, lam, c, inside):
     return _mp_forms()(zeta, lam, c, m, dm, mw, dmw, ml, dml)
 
 
-def _mp_outlier(lam, c, p, q, sigma, psi2, gp, h1, b):
+def _mp_outlier(lam, c, pbar, q, sigma, rr2, gp, h1, b):
     def eig(z):
         f = _mp_forms_at(z, lam, c, inside=False)
-        return _call("skip_ridge_edge", mpmath.re(f[0]), mpmath.re(f[1]), p, q, sigma, lam)[0]
+        return _call("skip_ridge_edge", mpmath.re(f[0]), mpmath.re(f[1]), pbar, q, sigma, lam)[0]
 
     # at the edge only the first-power forms are finite; evaluate just above it
     zb = b * (1 + mpmath.eps ** mpmath.mpf(0.5))
@@ -520,7 +520,7 @@ def _mp_outlier(lam, c, p, q, sigma, psi2, gp, h1, b):
         lo, hi = hi, 2 * hi
     z = mpmath.findroot(eig, (lo, hi), solver="anderson")
     f = [mpmath.re(v) for v in _mp_forms_at(z, lam, c, inside=False)]
-    return _call("skip_ridge_outlier", *f, p, q, sigma, lam, psi2, gp, h1)
+    return _call("skip_ridge_outlier", *f, pbar, q, sigma, lam, rr2, gp, h1)
 
 
 def skip_ridge_risk_mp(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test: Any, sv: Any,
@@ -529,7 +529,9 @@ def skip_ridge_risk_mp(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test:
     """mpmath reference of one cell of :func:`skip_ridge_risk` at ``dps`` digits.
 
     Same equations; the averages by partial fractions, the outer integral by tanh-sinh
-    quadrature (``mpmath.quad``), the outlier by ``mpmath.findroot``. Slow (seconds per cell).
+    quadrature (``mpmath.quad``), the outlier by ``mpmath.findroot``. The partial fractions
+    cancel like ``lambda^-3`` as ``lambda -> 0``, so the work precision carries
+    ``10 + 3 log10(1/lambda)`` guard digits. Slow (seconds per cell).
     """
     dps = _check_dps(dps)
     for name, v in (("c", c), ("kappa", kappa), ("reg", reg), ("eta2_train", eta2_train),
@@ -540,7 +542,9 @@ def skip_ridge_risk_mp(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test:
                                                   test_energy, d)
     maxiter = _maxiter(maxiter)
     nan = mpmath.nan
-    with mpmath.workdps(dps):
+    # the partial fractions cancel like lam^-3 as lam -> 0: guard digits
+    guard = 10 + 3 * max(0, math.ceil(-math.log10(float(rr / e2tr)))) if rr > 0 else 0
+    with mpmath.workdps(dps + guard):
         c_, k_ = mpmath.mpf(float(cc)), mpmath.mpf(float(kk))
         e2, et = mpmath.mpf(float(e2tr)), mpmath.mpf(float(e2te))
         lam = mpmath.mpf(float(rr)) / e2
@@ -552,7 +556,7 @@ def skip_ridge_risk_mp(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test:
         a, b = _call("mp_edges", c_, 1 - c_, 1 / c_)
         mid, half = (a + b) / 2, (b - a) / 2
         om0 = mpmath.acos(max(-1, min(1, (mid - theta) / half)))
-        p, q, psi2, gp = _call("skip_ridge_constants", c_, lam)
+        pbar, q, rr2, gp = _call("skip_ridge_constants", c_, lam)
         h1 = _call("skip_ridge_bulk", theta, lam)[0]
         sigmas = [mpmath.mpf(float(s)) / mpmath.sqrt(e2) for s in svs]
 
@@ -570,7 +574,7 @@ def skip_ridge_risk_mp(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test:
             jac = sn * zeta * (zeta + 2 * lam) / ((zeta + lam) ** 2 * mpmath.pi)
             out = [dens * psi, dens * psi_sq]
             for sg in sigmas:
-                J = _call("skip_ridge_node", *f, p, q, sg, lam, psi2, gp, h1)
+                J = _call("skip_ridge_node", *f, pbar, q, sg, lam, rr2, gp, h1)
                 out += [jac * mpmath.im(v) for v in J]
             return out
 
@@ -580,7 +584,7 @@ def skip_ridge_risk_mp(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test:
         n_out = 0
         for i, (sg, li) in enumerate(zip(sigmas, ell, strict=True)):
             gam, tr, fr = tot[2 + 3 * i: 5 + 3 * i]
-            res = _mp_outlier(lam, c_, p, q, sg, psi2, gp, h1, b)
+            res = _mp_outlier(lam, c_, pbar, q, sg, rr2, gp, h1, b)
             if res is not None:
                 n_out += 1
                 gam, tr, fr = gam + res[0], tr + res[1], fr + res[2]

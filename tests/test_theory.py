@@ -85,6 +85,9 @@ def test_interpolation_threshold_and_unsupported_statuses():
         asymptotic_risk(at_one)
     for p in (make(0.5, reg=0.1, skip=True), make(2.0, reg=0.1, skip=True)):
         r = asymptotic_risk(p, throw=False)
+        assert r.status is Status.SUCCESS and r.regime == "skip-ridge"
+        # the skip connection at lambda > 0 covers the global minimizer only
+        r = asymptotic_risk(p.replace(k=1, critical_set=(2,)), throw=False)
         assert r.status is Status.UNSUPPORTED and math.isnan(r.risk)
     r = asymptotic_risk(make(0.5), variant="paper", throw=False)
     assert r.status is Status.UNSUPPORTED

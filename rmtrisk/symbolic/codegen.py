@@ -121,10 +121,10 @@ def _clamped(expr: sp.Expr) -> sp.Expr:
 def _skip_ridge_kernels() -> list[KernelSpec]:
     Z = sr.SR
     forms = sr.form_symbols()
-    scalars = (Z.p, Z.q, Z.sigma, Z.lam, Z.psi2, Z.gp, Z.h1)
+    scalars = (Z.pbar, Z.q, Z.sigma, Z.lam, Z.r, Z.gp, Z.h1)
     return [
         KernelSpec("skip_ridge_constants", (Z.c, Z.lam), sr.constants,
-                   "(p, q, <psi^2>, c <x/(x + lam)^2>) at -lam, without cancellation."),
+                   "(1 - p, q, <(x + lam)^-2>, c <x/(x + lam)^2>) at -lam, without cancellation."),
         KernelSpec("skip_ridge_smooth", (Z.x, Z.zeta, Z.lam, Z.c),
                    lambda: tuple(sr.smooth_part(f.name) for f in sr.FORMS),
                    "Smooth integrands of the eleven kept-spectrum averages at eigenvalue x."),
@@ -143,7 +143,7 @@ def _skip_ridge_kernels() -> list[KernelSpec]:
                    complex_=True),
         KernelSpec("skip_ridge_outlier", forms + scalars, sr.outlier_terms,
                    "Residues (Gamma, trace, frob) of one direction at an outlier zeta_o."),
-        KernelSpec("skip_ridge_edge", (forms[0], forms[1], Z.p, Z.q, Z.sigma, Z.lam),
+        KernelSpec("skip_ridge_edge", (forms[0], forms[1], Z.pbar, Z.q, Z.sigma, Z.lam),
                    sr.edge_matrix,
                    "(largest eigenvalue, determinant) of lam N (outlier test and root)."),
     ]

@@ -11,12 +11,14 @@ gives exactly
 
 with ``Pi_k`` the top-k eigenprojector of ``S``, ``P = [psi(Lambda) u, (Lambda + lam)^{-1} A v]``
 and (after concentration of the quadratic forms) ``K = [[-q t, sigma], [sigma, (1 - p) t]] / D0``,
-``D0 = 1 + (1 - p) q t``, ``L = -K P^T + sigma w e^T u^T``, ``w = e_2 - q K e_2``, where
-``p = <psi>`` and ``q = (1/N) tr (A^T A + lam)^{-1}``. Every kept quantity is a bilinear form
-``a^T Pi_k b`` of vectors ``f(Lambda) u`` and ``g(Lambda) A v``; by the contour integral
-``Pi_k = (1/(2 pi i)) oint (z - S)^{-1} dz`` around the kept part and Woodbury on ``S`` it is
-``(1/pi) int Im[a^T G_S(y + i0) b] dy`` over ``y = phi(zeta)``, ``zeta in (theta, b)``, plus
-an outlier eigenvalue of ``S`` above the bulk when one exists, where
+``D0 = 1 + (1 - p) q t``, ``L = -K P^T + sigma w u^T``, ``w = e_2 - q K e_2``, where
+``p = <psi>`` and ``q = (1/N) tr (A^T A + lam)^{-1}``; equivalently ``P L = -P K diag(lam, 1)
+[-(Lambda + lam)^{-1} u, (Lambda + lam)^{-1} A v]^T`` (bounded coefficients as ``lam -> 0``).
+Every kept quantity is a bilinear form ``a^T Pi_k b`` of vectors ``f(Lambda) u`` and
+``g(Lambda) A v``; by the contour integral ``Pi_k = (1/(2 pi i)) oint (z - S)^{-1} dz`` around
+the kept part and Woodbury on ``S`` it is ``(1/pi) int Im[a^T G_S(y + i0) b] dy`` over
+``y = phi(zeta)``, ``zeta in (theta, b)``, plus the residue of an outlier eigenvalue of ``S``
+above the bulk when one exists, where
 
     a^T G_S b = G(a, b) - G(a, P) N^{-1} G(P, b),   N = K^{-1}/lam + P^T G_phi P,
 
@@ -82,10 +84,12 @@ class SkipRidgeSymbols(NamedTuple):
         Aspect ratio ``d / N``.
     sigma : Symbol
         Singular value of the signal direction (``t = sigma^2``).
-    p, q : Symbol
-        ``p = int psi dmu`` and ``q = (1/N) tr (A^T A + lam)^{-1}``.
-    psi2, gp : Symbol
-        ``int psi^2 dmu`` and ``c int x/(x + lam)^2 dmu``.
+    pbar, q : Symbol
+        ``pbar = 1 - p = lam m(-lam)`` with ``p = int psi dmu`` (passed as ``1 - p``: ``p -> 1``
+        as ``lam -> 0`` when ``c < 1``) and ``q = (1/N) tr (A^T A + lam)^{-1}``.
+    r, gp : Symbol
+        ``int (x + lam)^{-2} dmu`` and ``c int x/(x + lam)^2 dmu`` (squared norms of
+        ``(Lambda + lam)^{-1} u`` and ``(Lambda + lam)^{-1} A v``).
     h1 : Symbol
         ``psi(theta)`` at the threshold (``psi(theta)^2`` for the Frobenius correction).
     m, dm : Symbol
@@ -99,9 +103,9 @@ class SkipRidgeSymbols(NamedTuple):
     lam: sp.Symbol
     c: sp.Symbol
     sigma: sp.Symbol
-    p: sp.Symbol
+    pbar: sp.Symbol
     q: sp.Symbol
-    psi2: sp.Symbol
+    r: sp.Symbol
     gp: sp.Symbol
     h1: sp.Symbol
     m: sp.Symbol
@@ -118,9 +122,9 @@ SR = SkipRidgeSymbols(
     lam=sp.Symbol("lam", positive=True),
     c=sp.Symbol("c", positive=True),
     sigma=sp.Symbol("sigma", positive=True),
-    p=sp.Symbol("p", positive=True),
+    pbar=sp.Symbol("pbar", positive=True),
     q=sp.Symbol("q", positive=True),
-    psi2=sp.Symbol("psi2", positive=True),
+    r=sp.Symbol("r", positive=True),
     gp=sp.Symbol("gp", positive=True),
     h1=sp.Symbol("h1", positive=True),
     m=sp.Symbol("m"),
@@ -150,15 +154,16 @@ class Form(NamedTuple):
 
 
 #: The averages the kept-spectrum integrands need. ``H1, H2`` are the diagonal of
-#: ``P^T G_phi P``; ``X1 = <u, G_phi psi u>``, ``X3 = <psi^2 u, G_phi psi u>`` and
+#: ``P^T G_phi P``; ``Y1 = <(Lambda + lam)^{-1} u, G_phi psi u>``,
+#: ``Y2 = <psi (Lambda + lam)^{-1} u, G_phi psi u>`` and
 #: ``XV = <psi (Lambda + lam)^{-1} A v, G_phi (Lambda + lam)^{-1} A v>`` are the forms of the
 #: other vectors against ``P``; ``dH*`` is ``P^T G_phi^2 P`` and ``eH*a``, ``eH*b`` are
 #: ``P^T G_phi h(Lambda) G_phi P`` for ``h = psi, psi^2``.
 FORMS: tuple[Form, ...] = (
     Form("H1", PSI**2, 1),
     Form("H2", _c * _x / (_x + _l) ** 2, 1),
-    Form("X1", PSI, 1),
-    Form("X3", PSI**3, 1),
+    Form("Y1", _x / (_x + _l) ** 2, 1),
+    Form("Y2", _x**2 / (_x + _l) ** 3, 1),
     Form("XV", _c * _x * PSI / (_x + _l) ** 2, 1),
     Form("dH1", PSI**2, 2),
     Form("dH2", _c * _x / (_x + _l) ** 2, 2),
@@ -256,18 +261,19 @@ def boundary_stieltjes() -> tuple[sp.Expr, sp.Expr]:
 
 
 def constants() -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
-    """``(p, q, <psi^2>, c <x/(x + lam)^2>)`` in closed form, without cancellation.
+    """``(1 - p, q, <(x + lam)^{-2}>, c <x/(x + lam)^2>)`` in closed form, without cancellation.
 
     From the law of ``A^T A`` (ratio ``g = 1/c``): with
     ``s = sqrt((lam + (1 + sqrt g)^2)(lam + (1 - sqrt g)^2))``, ``G = 2/(1 + g + lam + s)``
-    (``= int x/(x + lam) dmu~``) one has ``p = G/c``, ``c <x/(x + lam)^2> = G/s``,
-    ``<psi^2> = G (s - lam)/(c s)`` and ``q = (1 - G)/lam``; ``s - lam`` and ``1 - G`` are
-    rationalized so that neither large nor small ``lam`` cancels.
+    (``= int x/(x + lam) dmu~``) one has ``c <x/(x + lam)^2> = G/s``, ``q = (1 - G)/lam`` and
+    ``1 - p = lam m(-lam) = (1 - g + lam + s)/(1 + g + lam + s)``; ``1 - G`` and ``1 - p`` are
+    rationalized (``s^2 - (1 - g)^2 = lam (lam + 2 + 2 g)``) so that small ``lam`` does not
+    cancel. ``<(x + lam)^{-2}> = m'(-lam) = (m^2 + m)/((1 - c)/c + lam + 2 lam m)`` with
+    ``m = m(-lam) = (1 - p)/lam`` (implicit derivative of ``z m^2 - ((1 - c)/c - z) m + 1``).
     """
     g = 1 / _c
     s = sp.sqrt((_l + (1 + sp.sqrt(g)) ** 2) * (_l + (1 - sp.sqrt(g)) ** 2))
     G = 2 / (1 + g + _l + s)
-    s_minus_lam = (2 * (1 + g) * _l + (1 - g) ** 2) / (s + _l)
     # 1 - G = (g - 1 + lam + s) / (1 + g + lam + s); for g < 1 write s - (1 - g) without
     # cancellation: s^2 - (1 - g)^2 = lam (lam + 2 + 2 g)
     num = sp.Piecewise(
@@ -275,7 +281,14 @@ def constants() -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
         (g - 1 + _l + s, True),
     )
     q = num / (_l * (1 + g + _l + s))
-    return G / _c, q, G * s_minus_lam / (_c * s), G / s
+    pbar_num = sp.Piecewise(
+        (_l + _l * (_l + 2 + 2 * g) / (s + g - 1), g > 1),
+        (1 - g + _l + s, True),
+    )
+    pbar = pbar_num / (1 + g + _l + s)
+    m = pbar / _l
+    r = (m**2 + m) / ((1 - _c) / _c + _l + 2 * pbar)
+    return pbar, q, r, G / s
 
 
 class _Bilinear(NamedTuple):
@@ -285,14 +298,14 @@ class _Bilinear(NamedTuple):
     correction: Callable[[sp.Expr, tuple[sp.Expr, sp.Expr]], sp.Expr]  # C_h
 
 
-# basis vectors: P1 = psi u, P2 = (Lambda + lam)^{-1} A v, U1 = u, Q1 = psi^2 u,
-# Q2 = psi (Lambda + lam)^{-1} A v; G(a, b) between them (zero between u- and v-kinds)
+# basis vectors: P1 = psi u, P2 = (Lambda + lam)^{-1} A v, R1 = -(Lambda + lam)^{-1} u,
+# S1 = psi R1, Q2 = psi P2; G(a, b) between them (zero between u- and v-kinds)
 _P = ("P1", "P2")
 
 
 def _g_table(F: dict[str, sp.Expr]) -> dict[tuple[str, str], sp.Expr]:
-    t = {("P1", "P1"): F["H1"], ("P2", "P2"): F["H2"], ("U1", "P1"): F["X1"],
-         ("Q1", "P1"): F["X3"], ("Q2", "P2"): F["XV"]}
+    t = {("P1", "P1"): F["H1"], ("P2", "P2"): F["H2"], ("R1", "P1"): -F["Y1"],
+         ("S1", "P1"): -F["Y2"], ("Q2", "P2"): F["XV"]}
     out = dict(t)
     for (a, b), v in t.items():
         out[(b, a)] = v
@@ -300,41 +313,40 @@ def _g_table(F: dict[str, sp.Expr]) -> dict[tuple[str, str], sp.Expr]:
 
 
 def _kind(v: str) -> str:
-    return "u" if v in ("P1", "U1", "Q1") else "v"
+    return "u" if v in ("P1", "R1", "S1") else "v"
 
 
 def _assemble(rule: _Bilinear) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
-    """``(Gamma, trace, frob)`` of one direction from a bilinear rule."""
+    """``(Gamma, trace, frob)`` of one direction from a bilinear rule.
+
+    ``F = psi(Lambda) - P M R^T`` with ``R = [R1, P2]`` and ``M = K diag(lam, 1)``: the
+    identities ``sigma w_1 = K_11``, ``sigma w_2 = K_21`` (``w = e_2 - q K e_2``) remove the
+    ``u``-terms of ``L`` against ``P1 = u - lam (Lambda + lam)^{-1} u``, so every coefficient
+    stays bounded as ``lam -> 0`` (``K_11 ~ q ~ 1/lam`` when ``c < 1``).
+    """
     S = SR
     sigma, t = S.sigma, S.sigma**2
-    D0 = 1 + (1 - S.p) * S.q * t
-    K = sp.Matrix([[-S.q * t, sigma], [sigma, (1 - S.p) * t]]) / D0
-    alpha = 1 / D0
+    D0 = 1 + S.pbar * S.q * t
+    M = sp.Matrix([[-S.lam * S.q * t, sigma], [S.lam * sigma, S.pbar * t]]) / D0
     B = rule.form
-    zeta_vec = (1, sigma * (1 - S.p))
-    gamma = alpha**2 * sum(zeta_vec[i] * zeta_vec[j] * B(_P[i], _P[j])
-                           for i in range(2) for j in range(2))
-    wt = (-S.q * K[0, 1], 1 - S.q * K[1, 1])
-    BPP = sp.Matrix(2, 2, lambda i, j: B(_P[i], _P[j]))
-    trPF = (-sum(K[j, l] * BPP[l, j] for j in range(2) for l in range(2))
-            + sigma * sum(wt[j] * B("U1", _P[j]) for j in range(2)))
-    Q = ("Q1", "Q2")
-    cross = sum(-sum(K[j, l] * B(Q[l], _P[j]) for l in range(2))
-                + sigma * wt[j] * B("P1", _P[j]) for j in range(2))
-    PtP = sp.diag(S.psi2, S.gp)
-    Ptu = sp.Matrix([S.p, 0])
-    wv = sp.Matrix(wt)
-    LLt = K * PtP * K - sigma * (K * Ptu) * wv.T - sigma * wv * (Ptu.T * K) + t * wv * wv.T
-    trLL = sum(LLt[i, j] * BPP[j, i] for i in range(2) for j in range(2))
+    zeta_vec = (1, sigma * S.pbar)
+    gamma = sum(zeta_vec[i] * zeta_vec[j] * B(_P[i], _P[j])
+                for i in range(2) for j in range(2)) / D0**2
+    R, PsiR = ("R1", "P2"), ("S1", "Q2")
+    trPF = -sum(M[j, l] * B(R[l], _P[j]) for j in range(2) for l in range(2))
+    cross = -sum(M[j, l] * B(PsiR[l], _P[j]) for j in range(2) for l in range(2))
+    LLt = M * sp.diag(S.r, S.gp) * M.T
+    trLL = sum(LLt[i, j] * B(_P[j], _P[i]) for i in range(2) for j in range(2))
     trace = rule.correction(S.h1, ("eH1a", "eH2a")) + trPF
     frob = rule.correction(S.h1**2, ("eH1b", "eH2b")) + 2 * cross + trLL
     return gamma, trace, frob
 
 
 def _lam_n(F: dict[str, sp.Expr]) -> sp.Matrix:
-    """``lam N = [[p - 1 + lam H1, 1/sigma], [1/sigma, q + lam H2]]`` (symmetric)."""
+    """``lam N = [[p - 1 + lam H1, 1/sigma], [1/sigma, q + lam H2]]`` (symmetric; ``p - 1``
+    is ``-pbar``)."""
     S = SR
-    return sp.Matrix([[S.p - 1 + S.lam * F["H1"], 1 / S.sigma],
+    return sp.Matrix([[-S.pbar + S.lam * F["H1"], 1 / S.sigma],
                       [1 / S.sigma, S.q + S.lam * F["H2"]]])
 
 

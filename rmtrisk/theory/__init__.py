@@ -17,6 +17,7 @@ from .one_layer import direction_factors, optimal_training_snr
 from .paper import paper_bottleneck_risk, paper_skip_risk
 from .ridge import optimal_regularization, ridge_bottleneck_risk
 from .skip import skip_risk
+from .skip_ridge import skip_ridge_risk
 from .skip_under import skip_under_risk
 
 __all__ = [
@@ -69,9 +70,9 @@ class RiskResult:
 
 
 def regime(problem: Problem) -> str:
-    """Name of the closed form that applies to ``problem`` (``"unsupported"`` if none)."""
+    """Name of the closed form (regime) that applies to ``problem``."""
     if problem.reg > 0:
-        return "unsupported" if problem.skip else "ridge-bottleneck"
+        return "skip-ridge" if problem.skip else "ridge-bottleneck"
     if problem.c == 1:
         return "interpolation-threshold"
     if not problem.skip:
@@ -127,10 +128,13 @@ def asymptotic_risk(problem: Problem, variant: str = "default", *, finite_size: 
     elif variant == "paper" and (problem.c < 1 or problem.reg > 0):
         out = RiskResult(math.nan, math.nan, math.nan, Status.UNSUPPORTED, variant, name,
                          finite_size, "the paper's formulas cover c > 1 and lambda = 0 only")
-    elif name == "unsupported":
-        why = "skip connection with lambda > 0"
-        out = RiskResult(math.nan, math.nan, math.nan, Status.UNSUPPORTED, variant, name,
-                         finite_size, f"no closed form implemented yet for {why}")
+    elif name == "skip-ridge":
+        bias, variance, status = skip_ridge_risk(problem)
+        if status is Status.UNSUPPORTED:
+            out = RiskResult(math.nan, math.nan, math.nan, status, variant, name, False,
+                             "skip connection with lambda > 0: global minimizer only")
+        else:
+            out = _result(bias, variance, variant, name, False, status)
     elif variant == "paper":
         parts = paper_skip_risk(problem) if problem.skip else paper_bottleneck_risk(problem)
         out = _result(*parts, variant, name, finite_size)

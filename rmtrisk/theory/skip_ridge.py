@@ -1,0 +1,54 @@
+"""Risk of the skip-connection DAE with product regularization ``lambda > 0``, both sides of c = 1.
+
+The bottleneck keeps the top-k eigenvectors of ``S = A Y^T (Y Y^T + lambda)^{-1} Y A^T``, a
+rank-two perturbation per signal direction of ``phi(A A^T)``, ``phi(x) = x^2/(x + lambda)``,
+that does not commute with the resolvent; the kept quantities are contour integrals of the
+Woodbury resolvent over the kept part of the spectrum plus the residue of an outlier eigenvalue
+when the signal pushes one above the bulk (derivation ``docs/skip_ridge.md``, equations
+:mod:`rmtrisk.symbolic.skip_ridge`, solver :mod:`rmtrisk.kept_spectrum`). With
+``k = kappa d`` and ``psi(x) = x/(x + lambda)``,
+
+    R = sum_i l_i Gamma_i + eta_tst^2 [1 - 2 T_psi + T_psi2 + sum_i (frob_i - 2 trace_i) / d],
+    variance = eta_tst^2 (T_psi2 + sum_i frob_i / d),
+
+``T_h = int_{x > theta} h dmu`` over the kept part of the Marchenko–Pastur law of ``A A^T``.
+``lambda -> 0`` gives the ``lambda = 0`` formulas on both sides of ``c = 1``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..problem import Problem
+from ..status import Status
+
+__all__ = ["skip_ridge_risk"]
+
+
+def skip_ridge_risk(problem: Problem) -> tuple[float, float, Status]:
+    """``(bias, variance, status)`` of the skip-connection global minimizer at ``lambda > 0``.
+
+    Parameters
+    ----------
+    problem : Problem
+        ``skip=True``, ``reg > 0``, global minimizer (``critical_set=None``); any ``c``.
+        Bottlenecks wider than ``min(d, N)`` give the same minimizer and are capped there.
+
+    Returns
+    -------
+    bias, variance : float
+        ``variance = (eta_tst^2 / d) ||W||_F^2`` and ``bias = risk - variance`` (``nan`` when
+        unsupported).
+    status : Status
+        The solver's status (SUCCESS, AT_EDGE when the bottleneck keeps the whole noise
+        spectrum, MAX_ITERATIONS if the quadrature did not converge, NON_FINITE), or
+        UNSUPPORTED outside the regime.
+    """
+    if not problem.skip or problem.reg <= 0 or problem.critical_set is not None:
+        return math.nan, math.nan, Status.UNSUPPORTED
+    from ..kept_spectrum import skip_ridge_risk as solve
+
+    kappa = min(problem.k, problem.d, problem.n) / problem.d
+    res = solve(problem.c, kappa, problem.reg, problem.eta2_train, problem.eta2_test,
+                problem.sv_array, problem.test_energy_array, problem.d)
+    return float(res.bias), float(res.variance), Status(int(res.status))
