@@ -16,7 +16,7 @@ import math
 
 from numba import njit
 
-__all__ = ["mp_edges", "mp_masses", "mp_density", "mp_tail_mass", "mp_tail_mass_dt", "mp_moment_m2", "mp_moment_scale_m2", "mp_moment_m1", "mp_moment_scale_m1", "mp_moment_0", "mp_moment_scale_0", "mp_moment_1", "mp_moment_scale_1", "mp_moment_2", "mp_moment_scale_2", "mp_threshold_guess", "mp_stieltjes", "mp_stieltjes_real", "mp_stieltjes_deriv", "mp_stieltjes_poly", "skip_direction_terms", "skip_aggregate", "skip_fixed_k_moment", "one_layer_factors_c_gt_1", "one_layer_factors_c_lt_1", "ridge_moments", "ridge_direction_factors", "ridge_aggregate", "skip_under_edges", "skip_under_pole_terms", "skip_under_semicircle", "skip_under_overlaps", "skip_under_edge_overlaps", "skip_under_full_overlaps", "skip_under_direction_terms", "skip_under_aggregate", "skip_ridge_constants", "skip_ridge_smooth", "skip_ridge_poles", "skip_ridge_boundary_m", "skip_ridge_bulk", "skip_ridge_node", "skip_ridge_outlier", "skip_ridge_edge"]
+__all__ = ["mp_edges", "mp_masses", "mp_density", "mp_tail_mass", "mp_tail_mass_dt", "mp_moment_m2", "mp_moment_scale_m2", "mp_moment_m1", "mp_moment_scale_m1", "mp_moment_0", "mp_moment_scale_0", "mp_moment_1", "mp_moment_scale_1", "mp_moment_2", "mp_moment_scale_2", "mp_threshold_guess", "mp_stieltjes", "mp_stieltjes_real", "mp_stieltjes_deriv", "mp_stieltjes_poly", "skip_direction_terms", "skip_aggregate", "skip_fixed_k_moment", "one_layer_factors_c_gt_1", "one_layer_factors_c_lt_1", "ridge_moments", "ridge_direction_factors", "ridge_aggregate", "skip_under_edges", "skip_under_pole_terms", "skip_under_semicircle", "skip_under_overlaps", "skip_under_edge_overlaps", "skip_under_full_overlaps", "skip_under_direction_terms", "skip_under_aggregate", "skip_ridge_constants", "skip_ridge_smooth", "skip_ridge_poles", "skip_ridge_boundary_m", "skip_ridge_bulk", "skip_ridge_node", "skip_ridge_outlier", "skip_ridge_full_width", "skip_ridge_edge"]
 
 
 @njit(cache=True, error_model="numpy")
@@ -738,6 +738,24 @@ def skip_ridge_outlier(H1, H2, Y1, Y2, XV, dH1, dH2, eH1a, eH2a, eH1b, eH2b, pba
     _x22 = _x3*lam**2*r
     _x23 = sigma**4
     return (_x3*(_x0*_x12*_x14*_x8 + _x10*_x11 - _x9*pbar), H1*H2*_x15*_x8 - Y1*_x17 - Y1*_x18 - _x1*_x14*_x16 + _x8*(_x5*eH1a + _x7*eH2a) - h1, 2*H1*XV*_x15*_x8 - 2*H2*XV*_x1*_x16*_x7 + _x10*_x5*_x8*(_x0*_x21 + _x22*_x23*q**2) + _x13*_x7*_x8*(_x0*_x22 + _x12*_x21*_x23) - _x17*_x19 - _x18*_x19 + _x8*(_x5*eH1b + _x7*eH2b) - _x9*(_x20*_x21*pbar - _x20*_x22*q)/sigma - h1**2)
+
+
+@njit(cache=True, error_model="numpy")
+def skip_ridge_full_width(pbar, q, sigma, lam, r, gp, psi2, e3, c):
+    """(Gamma, trace, frob) of one direction when the bottleneck keeps everything."""
+    _x0 = pbar**2
+    _x1 = sigma**2
+    _x2 = _x1*gp
+    _x3 = _x1*pbar
+    _x4 = _x3*q + 1
+    _x5 = (1/(_x4**2))
+    _x6 = (1/(_x4))
+    _x7 = _x3*_x6
+    _x8 = _x6*lam*q
+    _x9 = 2*e3
+    _x10 = _x5*sigma**4
+    _x11 = lam**2*r
+    return (_x5*(_x0*_x2 + psi2), -_x2*_x8/c - _x7*gp, -_x1*_x8*_x9 - _x7*_x9*c + gp*(_x0*_x10*gp + _x1*_x11*_x5) + psi2*(_x10*_x11*q**2 + _x2*_x5))
 
 
 @njit(cache=True, error_model="numpy")

@@ -200,18 +200,18 @@ def _forms(zeta, lam, c, m, dm, xs, ws, n, atom, first_only, out):
 
 
 @njit(cache=True, error_model="numpy")
-def _inner_size(c, lam, theta, xs, ws, atom):
+def _inner_size(c, w, xs, ws, atom):
     """Smallest inner rule whose integral of ``1/(x - w)`` (``w`` nearest the support) matches
     the closed-form ``m(w)`` to ``_RTOL``: ``(n, relative residual, converged)``.
 
-    The panels are sized by the distance ``rho`` of the pole ``w`` from the real axis in the
-    angle variable, ``cos(i rho) = (mid - w)/half``.
+    The panels are sized by the distance ``rho`` of the pole ``w < 0`` from the real axis in
+    the angle variable, ``cos(i rho) = (mid - w)/half``.
     """
-    w = -lam * theta / (theta + lam)
     ref = K.mp_stieltjes_real(w, c, 1.0 - c, 1.0 / c)
     a, b = K.mp_edges(c, 1.0 - c, 1.0 / c)
     eps = (a - w) / (0.5 * (b - a))
     rho = math.log1p(eps + math.sqrt(eps * (2.0 + eps)))   # acosh(1 + eps)
+    rho = max(rho, math.pi * 2.0**-40)                       # at most 41 panels
     res = math.inf
     n = 0
     for idx in range(_INNER_FIRST, _INNER_LAST + 1):
@@ -314,6 +314,33 @@ def _outer(n_index, theta, lam, c, sig, pbar, q, rr2, gp, h1, xs, ws, n_in, atom
 
 
 @njit(cache=True, error_model="numpy")
+def _full_width(c, lam, sig, ell, e2te, d, pbar, q, rr2, gp, xs, ws, n_in, theta, status,
+                inner_res):
+    """Cell result when the bottleneck keeps everything (``Pi F = F``): closed forms in
+    ``<psi^2>`` and ``<x^2/(x + lam)^3>`` (inner rule; the atom at 0 contributes nothing)."""
+    psi2 = e3 = 0.0
+    for j in range(n_in):
+        x = xs[j]
+        u = x / (x + lam)
+        psi2 += ws[j] * u * u
+        e3 += ws[j] * u * u / (x + lam)
+    G = Tr = Fr = 0.0
+    for i in range(sig.size):
+        gam, tr, fr = K.skip_ridge_full_width(pbar, q, sig[i], lam, rr2, gp, psi2, e3, c)
+        G += ell[i] * gam
+        Tr += tr
+        Fr += fr
+    variance = e2te * (psi2 + Fr / d)
+    bias = G + e2te * (1.0 - 2.0 * (1.0 - pbar) - 2.0 * Tr / d)
+    risk = bias + variance
+    scale = abs(bias) + abs(variance)
+    error = inner_res * scale + 4.0 * _EPS * scale
+    if not (math.isfinite(risk) and math.isfinite(bias) and math.isfinite(variance)):
+        status = _NON_FINITE
+    return risk, bias, variance, theta, 0, status, error, 0
+
+
+@njit(cache=True, error_model="numpy")
 def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
     """``(risk, bias, variance, theta, outliers, status, error, nodes)`` of one cell."""
     nan = math.nan
@@ -331,10 +358,17 @@ def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
     h1 = K.skip_ridge_bulk(theta, lam)[0]
     xs = np.empty(_INNER_MAX)
     ws = np.empty(_INNER_MAX)
-    n_in, inner_res, inner_ok = _inner_size(c, lam, theta, xs, ws, atom)
+    full = st_t == _AT_EDGE and kappa >= cm
+    # nearest pole of the smooth integrands: w(theta) = -lam theta/(theta + lam), or -lam at
+    # full width (no resolvent there)
+    w_pole = -lam if full else -lam * theta / (theta + lam)
+    n_in, inner_res, inner_ok = _inner_size(c, w_pole, xs, ws, atom)
     if not inner_ok:
         status = _MAX_ITERATIONS
     r = sig.size
+    if full:
+        return _full_width(c, lam, sig, ell, e2te, d, pbar, q, rr2, gp, xs, ws, n_in, theta,
+                           status, inner_res)
     f = np.empty(_NFORMS, dtype=np.complex128)
     # outlier residues do not depend on the outer rule
     extra = np.zeros(3 * r)

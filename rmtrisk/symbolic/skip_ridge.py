@@ -62,6 +62,7 @@ __all__ = [
     "direction_integrands",
     "edge_matrix",
     "form_symbols",
+    "full_width_terms",
     "outlier_terms",
     "partial_fraction_average",
     "pole_coefficients",
@@ -92,6 +93,8 @@ class SkipRidgeSymbols(NamedTuple):
         ``(Lambda + lam)^{-1} u`` and ``(Lambda + lam)^{-1} A v``).
     h1 : Symbol
         ``psi(theta)`` at the threshold (``psi(theta)^2`` for the Frobenius correction).
+    psi2, e3 : Symbol
+        ``int psi^2 dmu`` and ``int x^2/(x + lam)^3 dmu`` (full-width case only).
     m, dm : Symbol
         ``m(zeta)`` and ``m'(zeta)`` (the boundary values ``zeta + i0`` on the support).
     mw, dmw, ml, dml : Symbol
@@ -108,6 +111,8 @@ class SkipRidgeSymbols(NamedTuple):
     r: sp.Symbol
     gp: sp.Symbol
     h1: sp.Symbol
+    psi2: sp.Symbol
+    e3: sp.Symbol
     m: sp.Symbol
     dm: sp.Symbol
     mw: sp.Symbol
@@ -127,6 +132,8 @@ SR = SkipRidgeSymbols(
     r=sp.Symbol("r", positive=True),
     gp=sp.Symbol("gp", positive=True),
     h1=sp.Symbol("h1", positive=True),
+    psi2=sp.Symbol("psi2", positive=True),
+    e3=sp.Symbol("e3", positive=True),
     m=sp.Symbol("m"),
     dm=sp.Symbol("dm"),
     mw=sp.Symbol("mw"),
@@ -400,6 +407,28 @@ def outlier_terms() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
         return (adj * sp.diag(F[names[0]], F[names[1]])).trace() / slope - h_theta
 
     return _assemble(_Bilinear(form, correction))
+
+
+def full_width_terms() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """``(Gamma, trace, frob)`` of one direction when the bottleneck keeps everything.
+
+    ``k = min(d, N)``: ``Pi_k F = F`` (``F`` maps into the range of ``A``, which is the range
+    of ``S``), so the kept bilinear forms are plain inner products and there is no Ky Fan term.
+    With ``psi2 = <psi^2>`` and ``e3 = <x^2/(x + lam)^3>``: ``P1^T P1 = psi2``,
+    ``P2^T P2 = gp``, ``R1^T P1 = -gp/c``, ``S1^T P1 = -e3``, ``Q2^T P2 = c e3``. This also
+    keeps an outlier eigenvalue of ``S`` *below* the bulk, which exists for strong directions
+    (as at ``lambda = 0``, docs/skip_under.md) and which the kept-part integral of a narrower
+    bottleneck correctly leaves out.
+    """
+    S = SR
+    psi2, e3 = S.psi2, S.e3
+    gram = {("P1", "P1"): psi2, ("P2", "P2"): S.gp, ("R1", "P1"): -S.gp / S.c,
+            ("S1", "P1"): -e3, ("Q2", "P2"): S.c * e3}
+
+    def form(a: str, b: str) -> sp.Expr:
+        return gram.get((a, b), gram.get((b, a), sp.Integer(0)))
+
+    return _assemble(_Bilinear(form, lambda h, names: sp.Integer(0)))
 
 
 def edge_matrix() -> tuple[sp.Expr, sp.Expr]:
