@@ -12,6 +12,7 @@ import sympy as sp
 from . import marchenko_pastur as mpl
 from . import regimes as rg
 from . import risk as rk
+from . import skip_ridge as sr
 from . import woodbury as wb
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "latex_equations",
     "latex_ridge",
     "latex_skip_under",
+    "latex_skip_ridge",
     "latex_skip_risk",
     "latex_stieltjes_derivative",
     "latex_stieltjes_equation",
@@ -225,6 +227,45 @@ def latex_skip_under() -> dict[str, str]:
     }
 
 
+def latex_skip_ridge() -> dict[str, str]:
+    """Skip connection at ``lambda > 0``: resolvent split, averages, coefficients, constants."""
+    Z = sr.SR
+    names = {Z.lam: r"\lambda", Z.zeta: r"\zeta", Z.pbar: r"\bar p", Z.sigma: r"\sigma",
+             Z.gp: "g'", Z.h1: r"\psi(\theta)"}
+
+    def tex(e: sp.Expr) -> str:
+        return sp.latex(e, symbol_names=names)
+
+    x = Z.x
+    forms = r",\quad ".join(
+        rf"{f.name} = \left\langle {tex(f.numerator)}\,"
+        rf"\frac{{1}}{{(\phi(x) - \phi(\zeta))^{{{f.power}}}}} \right\rangle"
+        for f in sr.FORMS)
+    pbar, q, r, gp = sr.constants()
+    t = Z.sigma**2
+    D0 = 1 + Z.pbar * Z.q * t
+    M = sp.Matrix([[-Z.lam * Z.q * t, Z.sigma], [Z.lam * Z.sigma, Z.pbar * t]])
+    lamN = sp.Matrix([[-Z.pbar + Z.lam * sp.Symbol("H1"), 1 / Z.sigma],
+                      [1 / Z.sigma, Z.q + Z.lam * sp.Symbol("H2")]])
+    return {
+        "resolvent": (r"\phi(x) - \phi(\zeta) = \frac{(x - \zeta)(x - w)}{x + \lambda},\quad "
+                      r"w = " + tex(sr.W_ROOT) + r",\quad \phi(x) = " + tex(x**2 / (x + Z.lam))
+                      + r",\quad \psi(x) = " + tex(sr.PSI)),
+        "averages": forms,
+        "constants": (r"\bar p = 1 - \langle\psi\rangle = " + tex(pbar)
+                      + r",\quad q = " + tex(q) + r",\quad r = " + tex(r)
+                      + r",\quad g' = " + tex(gp)),
+        "coefficients": (r"D_0 = " + tex(D0) + r",\quad M = \frac{1}{D_0}" + tex(M)
+                         + r",\quad \lambda N = " + tex(lamN)),
+        "kept": (r"a^\top \Pi_k b = \frac{1}{\pi}\int_\theta^b "
+                 r"\operatorname{Im}\left[G(a, b) - G(a, P) N^{-1} G(P, b)\right]_{\zeta + i0}"
+                 r"\phi'(\zeta)\, d\zeta + \text{outlier residue}"),
+        "risk": (r"\mathcal{R} = \sum_i \ell_i \Gamma_i + \eta_{\mathrm{tst}}^2\Big[1 - 2T_\psi"
+                 r" + T_{\psi^2} + \frac{1}{d}\sum_i (\mathrm{frob}_i - 2\,\mathrm{tr}_i)\Big],"
+                 r"\quad T_h = \int_{x > \theta} h\, d\mu"),
+    }
+
+
 def latex_equations() -> dict[str, str]:
     """Every derived equation, by name."""
     out = {
@@ -241,6 +282,7 @@ def latex_equations() -> dict[str, str]:
     out.update({f"woodbury_{k}": v for k, v in latex_woodbury().items()})
     out.update({f"ridge_{k}": v for k, v in latex_ridge().items()})
     out.update({f"skip_under_{k}": v for k, v in latex_skip_under().items()})
+    out.update({f"skip_ridge_{k}": v for k, v in latex_skip_ridge().items()})
     return out
 
 
