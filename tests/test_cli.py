@@ -44,6 +44,8 @@ def test_risk_json_and_text(capsys):
     for key in ("risk", "bias", "variance", "status", "problem"):
         assert key in data
     code, out, _ = run(["risk", "--c", "0.5", "--skip", "--reg", "0.1"], capsys)
+    assert code == 0 and "skip-ridge" in out
+    code, out, _ = run(["risk", "--c", "0.5", "--variant", "paper"], capsys)
     assert code == 1 and "UNSUPPORTED" in out
     code, out, _ = run(["risk", "--variant", "paper", "--format", "markdown"], capsys)
     assert code == 0 and "| risk" in out
