@@ -197,21 +197,38 @@ def _cmd_optimal(args: argparse.Namespace) -> int:
     from .theory import optimal_regularization
     from .theory.optimal import optimal_training_noise
 
-    problem = problem_from_args(args).replace(skip=False, critical_set=None)
-    width = optimal_bottleneck(problem.replace(reg=0.0))
+    problem = problem_from_args(args).replace(critical_set=None)
+    rows: list[dict[str, Any]] = []
+    if problem.skip:
+        rows.append({"optimum": "bottleneck k* (reg = 0)", "value": None, "risk": None,
+                     "note": "computed for the model without skip only"})
+    else:
+        width = optimal_bottleneck(problem.replace(reg=0.0))
+        rows.append({"optimum": "bottleneck k* (reg = 0)", "value": width.k,
+                     "risk": width.risk, "note": ""})
     reg = optimal_regularization(problem)
-    noise = optimal_training_noise(problem.replace(reg=0.0))
-    rows = [
-        {"optimum": "bottleneck k* (reg = 0)", "value": width.k, "risk": width.risk},
-        {"optimum": "regularization lambda* (k as given)", "value": reg.reg, "risk": reg.risk},
-        {"optimum": "training noise eta2_train* (reg = 0)", "value": noise.eta2_train,
-         "risk": noise.risk},
-    ]
+    lower = reg.reg <= 1e-6 * problem.eta2_train * (1 + 1e-6)
+    rows.append({"optimum": "regularization lambda* (k as given)", "value": reg.reg,
+                 "risk": reg.risk,
+                 "note": "at the lower bound: no regularization is best" if lower else ""})
+    for label, lam in (("reg = 0", 0.0), ("reg = lambda*", reg.reg)):
+        name = f"training noise eta2_train* ({label})"
+        try:
+            noise = optimal_training_noise(problem.replace(reg=lam))
+        except SolverError as exc:
+            rows.append({"optimum": name, "value": None, "risk": None, "note": str(exc)})
+            continue
+        edge = ("at the lower bound 1e-6" if noise.eta2_train <= 1e-6 * (1 + 1e-6) else
+                "at the upper bound 1e6" if noise.eta2_train >= 1e6 * (1 - 1e-6) else "")
+        rows.append({"optimum": name, "value": noise.eta2_train, "risk": noise.risk,
+                     "note": edge})
     if args.json:
         _print({"problem": problem.to_dict(), "optima": rows}, True, "")
         return 0
     print(_describe(problem))
-    print(format_table(rows, fmt=args.format))
+    shown = [{key: ("n/a" if value is None else value) for key, value in row.items()}
+             for row in rows]
+    print(format_table(shown, fmt=args.format))
     return 0
 
 
@@ -287,8 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     risk.add_argument("--format", choices=FORMATS, default="text")
     risk.set_defaults(func=_cmd_risk)
 
-    opt = add("optimal", "optimal bottleneck k*, regularization lambda* and training noise "
-                         "(model without skip)")
+    opt = add("optimal", "optimal regularization lambda* and training noise (both models; "
+                         "lambda* with k as given) and bottleneck k* (model without skip)")
     _add_problem_options(opt)
     opt.add_argument("--json", action="store_true", help="print JSON")
     opt.add_argument("--format", choices=FORMATS, default="text")

@@ -152,16 +152,85 @@ def _grid_risk(problem: Problem, reg: ArrayLike):
                       problem.test_energy_array, problem.d, kept=_kept_mask(problem))
 
 
+def _skip_grid_risk(problem: Problem, reg: ArrayLike) -> np.ndarray:
+    """Skip-connection risk of ``problem`` at the regularization(s) ``reg > 0``.
+
+    One vectorized :func:`rmtrisk.kept_spectrum.skip_ridge_risk` call with
+    ``kappa = min(k, d, N) / d`` (as :func:`rmtrisk.theory.skip_ridge.skip_ridge_risk`). Cells
+    whose status is SUCCESS or AT_EDGE, or MAX_ITERATIONS with an error estimate below
+    ``1e-8 |risk|``, keep their value; the others are ``nan``.
+    """
+    from ..kept_spectrum import skip_ridge_risk
+    from ..status import Status
+
+    kappa = min(problem.k, problem.d, problem.n) / problem.d
+    res = skip_ridge_risk(problem.c, kappa, reg, problem.eta2_train, problem.eta2_test,
+                          problem.sv_array, problem.test_energy_array, problem.d)
+    risk = np.array(res.risk, dtype=float)
+    status, err = np.asarray(res.status), np.asarray(res.error, dtype=float)
+    ok = ((status == int(Status.SUCCESS)) | (status == int(Status.AT_EDGE))
+          | ((status == int(Status.MAX_ITERATIONS)) & (err <= 1e-8 * np.abs(risk))))
+    return np.where(ok & np.isfinite(risk), risk, np.nan)
+
+
+def _skip_optimum(problem: Problem, lo: float, hi: float, grid: int) -> OptimalRegularization:
+    """:func:`optimal_regularization` for ``skip=True`` (scan, refine, compare with lambda = 0)."""
+    import warnings
+
+    from . import asymptotic_risk  # local: the package imports this module
+
+    if problem.critical_set is not None:
+        raise ValueError("optimal_regularization with skip=True applies to the global "
+                         "minimizer only (critical_set=None)")
+
+    def risk(log_reg: float) -> float:
+        value = float(_skip_grid_risk(problem, np.exp(log_reg)))
+        return value if np.isfinite(value) else np.inf
+
+    xs = np.linspace(np.log(lo), np.log(hi), int(grid))
+    vals = _skip_grid_risk(problem, np.exp(xs))
+    if np.all(np.isnan(vals)):
+        raise ValueError("the skip-connection ridge solver returned no usable risk on the "
+                         f"scan over lambda in [{lo:g}, {hi:g}]")
+    j = int(np.nanargmin(vals))
+    a, b = xs[max(j - 1, 0)], xs[min(j + 1, xs.size - 1)]
+    res = minimize_scalar(risk, bounds=(a, b), method="bounded", options={"xatol": 1e-10})
+    if res.fun <= vals[j]:
+        best = OptimalRegularization(float(np.exp(res.x)), float(res.fun))
+    else:
+        best = OptimalRegularization(float(np.exp(xs[j])), float(vals[j]))
+    # the lambda = 0 end: finite unless c = 1; lambda* at the lower bound means that no
+    # regularization is best (the risk then tends to the lambda = 0 risk from above)
+    at_lower = best.reg <= lo * (1 + 1e-6)
+    zero = asymptotic_risk(problem.replace(reg=0.0), throw=False).risk
+    if not at_lower and np.isfinite(zero) and zero < best.risk * (1 - 1e-12):
+        warnings.warn(f"lambda = 0 gives a lower risk ({zero:.10g}) than the best lambda in "
+                      f"[{lo:g}, {hi:g}] ({best.risk:.10g} at {best.reg:.6g}): no "
+                      "regularization is best; lower the bound", RuntimeWarning, stacklevel=3)
+    return best
+
+
 def optimal_regularization(problem: Problem, bounds: tuple[float, float] | None = None,
                            grid: int = 121) -> OptimalRegularization:
-    """Product regularization ``lambda*`` minimizing the asymptotic no-skip risk.
+    """Product regularization ``lambda*`` minimizing the asymptotic risk (skip or no skip).
 
     A log-spaced scan of ``grid`` points over ``bounds`` locates the best cell, then
     :func:`scipy.optimize.minimize_scalar` (bounded) refines ``log lambda`` between its
-    neighbours. The critical set of ``problem`` (``problem.kept``) is held fixed.
+    neighbours. Without skip the critical set of ``problem`` (``problem.kept``) is held fixed
+    and the risk is :func:`rmtrisk.solver.ridge_risk`; with skip (global minimizer only) the
+    scan is one vectorized :func:`rmtrisk.kept_spectrum.skip_ridge_risk` call with
+    ``kappa = min(k, d, N) / d``, and cells the solver flags (other than AT_EDGE, or
+    MAX_ITERATIONS with a negligible error estimate) are skipped.
 
-    Behaviour (``docs/ridge.md``): the minimum-norm peak at ``c = 1`` (``g' = g / s`` with
-    ``s -> |1 - 1/c|``) is removed by any ``lambda > 0``, since
+    ``lambda*`` equal to the lower bound means that no regularization is best: the risk
+    increases with ``lambda`` over the scanned interval and tends, as the bound goes to 0, to
+    the ``lambda = 0`` risk ``asymptotic_risk(problem.replace(reg=0))`` (finite unless
+    ``c = 1``). With skip, that ``lambda = 0`` risk is compared with the result and a
+    :class:`RuntimeWarning` is issued if it is lower than the risk at an interior ``lambda*``
+    (the risk can have two local minima in ``lambda``; ``docs/ridge.md`` §5).
+
+    Behaviour without skip (``docs/ridge.md``): the minimum-norm peak at ``c = 1``
+    (``g' = g / s`` with ``s -> |1 - 1/c|``) is removed by any ``lambda > 0``, since
     ``s >= sqrt(lam (lam + (1 + c^{-1/2})^2)) > 0``, and the optimal risk is finite and smooth
     through ``c = 1``. With in-distribution test signal (``l_i = sigma_i^2 / N``) ``lambda*``
     is of order ``eta_trn^2``, largest for small ``c`` and decreasing with ``c``; for one
@@ -170,24 +239,33 @@ def optimal_regularization(problem: Problem, bounds: tuple[float, float] | None 
     ``c* = ((1 + 3t) + sqrt((1 + 3t)^2 + 4 t^3)) / (2t)`` (for ``c >= c*`` the minimum-norm
     solution is optimal and the returned ``lambda*`` is the lower bound). With a strong test
     signal (``l_i = O(1)``) the variance is only ``O(1/d)`` and ``lambda*`` sits at the lower
-    bound except near ``c = 1``.
+    bound except near ``c = 1``. With skip, the ``lambda = 0`` risk is infinite at ``c = 1``
+    (variance ``∝ c/(c - 1)``) and any ``lambda > 0`` makes it finite; ``docs/ridge.md`` §5
+    tabulates ``lambda*`` for both architectures.
 
     Parameters
     ----------
     problem : Problem
-        ``skip=False``; its ``reg`` is ignored.
+        Either architecture; its ``reg`` is ignored. With ``skip=True`` only the global
+        minimizer (``critical_set=None``) is supported.
     bounds : (float, float), optional
         Search interval for ``lambda`` (absolute units); default
-        ``(1e-6, 1e4) * eta2_train``. A minimizer at an end means the optimum lies outside.
+        ``(1e-6, 1e4) * eta2_train``. A minimizer at an end means the optimum lies outside
+        (at the lower end: no regularization is best).
     grid : int
         Number of scan points (>= 3).
 
     Returns
     -------
     OptimalRegularization
-        ``(reg, risk)``.
+        ``(reg, risk)``; ``risk`` equals ``asymptotic_risk(problem.replace(reg=reg)).risk``.
+
+    Raises
+    ------
+    ValueError
+        For invalid ``bounds`` or ``grid``, a skip problem with a ``critical_set``, or a scan
+        on which the skip solver returned no usable value.
     """
-    _check(problem)
     if bounds is None:
         bounds = (1e-6 * problem.eta2_train, 1e4 * problem.eta2_train)
     lo, hi = (float(x) for x in bounds)
@@ -195,6 +273,9 @@ def optimal_regularization(problem: Problem, bounds: tuple[float, float] | None 
         raise ValueError(f"bounds must satisfy 0 < low < high < inf, got {bounds}")
     if isinstance(grid, bool) or int(grid) != grid or grid < 3:
         raise ValueError(f"grid must be an integer >= 3, got {grid!r}")
+    if problem.skip:
+        return _skip_optimum(problem, lo, hi, int(grid))
+    _check(problem)
 
     def risk(log_reg: float) -> float:
         return float(_grid_risk(problem, np.exp(log_reg)).risk)
