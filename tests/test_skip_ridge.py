@@ -118,7 +118,7 @@ def test_kernel_printer_parenthesizes_reciprocal_sums():
     assert eval(text, {"a": 1.0, "b": 2.0}) == pytest.approx(1 / 3)
 
 
-# ---- limits ---------------------------------------------------------------------------------------
+# ---- limits -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("c", [0.25, 0.8, 1.2, 2.0])
 @pytest.mark.parametrize("kappa", [0.1, 0.3])
@@ -131,7 +131,7 @@ def test_lambda_to_zero_reproduces_the_lambda_zero_formulas(c, kappa):
     for lam in (1e-5, 1e-7, 1e-9):
         r = asymptotic_risk(base.replace(reg=lam))
         gaps.append((r.risk - r0.risk, r.variance - r0.variance))
-    for (g1, v1), (g2, v2) in zip(gaps, gaps[1:]):
+    for (g1, v1), (g2, v2) in zip(gaps[:-1], gaps[1:], strict=True):
         assert g2 == pytest.approx(g1 / 100, rel=0.02, abs=1e-12)
         assert v2 == pytest.approx(v1 / 100, rel=0.02, abs=1e-12)
     assert abs(gaps[-1][0]) < 1e-8

@@ -50,22 +50,43 @@ def optimal_bottleneck(problem: Problem, variant: str = "default",
 
 
 def optimal_training_noise(problem: Problem, bounds: tuple[float, float] = (1e-6, 1e6),
-                           finite_size: bool = False) -> OptimalNoise:
+                           finite_size: bool = False, grid: int = 61) -> OptimalNoise:
     """Training-noise level ``eta2_train`` minimizing the default asymptotic risk.
 
-    A bounded scalar minimization over ``log(eta2_train)``; for a rank-one one-layer problem
-    it reproduces :func:`~rmtrisk.theory.one_layer.optimal_training_snr`.
+    A log-spaced scan of ``grid`` points over ``bounds`` (the risk can have several local
+    minima in the noise level, e.g. with a skip connection and a strong test signal), then a
+    bounded scalar minimization of ``log(eta2_train)`` between the neighbours of the best scan
+    point. Cells whose status is neither SUCCESS nor AT_EDGE (e.g. a quadrature that did not
+    converge) are skipped. For a rank-one one-layer problem it reproduces
+    :func:`~rmtrisk.theory.one_layer.optimal_training_snr`.
+
+    Raises
+    ------
+    SolverError
+        If no scanned level gives a usable risk.
     """
+    from ..status import SolverError, Status
     from . import asymptotic_risk
 
     lo, hi = bounds
     if not 0 < lo < hi:
         raise ValueError(f"bounds must satisfy 0 < low < high, got {bounds}")
+    if isinstance(grid, bool) or int(grid) != grid or grid < 3:
+        raise ValueError(f"grid must be an integer >= 3, got {grid!r}")
 
     def risk(log_eta2: float) -> float:
         p = problem.replace(eta2_train=float(np.exp(log_eta2)))
-        return asymptotic_risk(p, finite_size=finite_size).risk
+        res = asymptotic_risk(p, finite_size=finite_size, throw=False)
+        ok = res.status in (Status.SUCCESS, Status.AT_EDGE) and np.isfinite(res.risk)
+        return float(res.risk) if ok else np.inf
 
-    res = minimize_scalar(risk, bounds=(np.log(lo), np.log(hi)), method="bounded",
-                          options={"xatol": 1e-10})
-    return OptimalNoise(float(np.exp(res.x)), float(res.fun))
+    xs = np.linspace(np.log(lo), np.log(hi), int(grid))
+    vals = np.array([risk(x) for x in xs])
+    if not np.any(np.isfinite(vals)):
+        raise SolverError(Status.NON_FINITE, "no training-noise level in bounds gives a risk")
+    j = int(np.argmin(vals))
+    a, b = xs[max(j - 1, 0)], xs[min(j + 1, xs.size - 1)]
+    res = minimize_scalar(risk, bounds=(a, b), method="bounded", options={"xatol": 1e-10})
+    if res.fun <= vals[j]:
+        return OptimalNoise(float(np.exp(res.x)), float(res.fun))
+    return OptimalNoise(float(np.exp(xs[j])), float(vals[j]))
