@@ -22,6 +22,8 @@ SELECTED = [
     "d=2000 c=1.25 skip kappa=0.4 spiked strong",
     "d=2000 c=2 skip kappa=0.2 spiked in-dist",
     "d=2000 c=4 skip kappa=0.05 spiked strong",
+    "d=2000 c=0.5 skip kappa=0.3 reg=0.05 spiked strong",
+    "d=2000 c=2 skip kappa=0.1 reg=1 spiked strong",
 ]
 
 
