@@ -8,13 +8,19 @@ import pytest
 from rmtrisk.montecarlo import monte_carlo_risk
 from rmtrisk.problem import Problem
 from rmtrisk.sampling import gaussian_noise, haar_frame
+from rmtrisk.theory import asymptotic_risk
 from rmtrisk.theory.bottleneck import _leading, bottleneck_risk
 from rmtrisk.theory.interaction import (
+    _ridge_means,
     fluctuation_weights,
     interaction_correction,
     interaction_moments,
     reduced_statistics,
+    ridge_fluctuation_weights,
+    ridge_interaction_risk,
+    ridge_reduced_statistics,
 )
+from rmtrisk.theory.ridge import ridge_bottleneck_risk
 from rmtrisk.training import risk_statistics
 
 
@@ -107,3 +113,95 @@ def test_rejects_unsupported() -> None:
         interaction_correction(p.replace(reg=0.1))
     with pytest.raises(ValueError):
         interaction_correction(p.replace(n=100))
+
+
+# --- lambda > 0 (regime "ridge-bottleneck"), docs/interaction.md section 6 -------------------
+
+def _ridge_forms(d: int, n: int, sv: np.ndarray, lam: float, rng: np.random.Generator):
+    """One draw at ``lambda > 0`` (N side for every c): ``Y, U, V, M, N = B^T Q^2 B``, traces."""
+    r = sv.size
+    A = gaussian_noise(d, n, 1.0, rng)
+    U, V = haar_frame(d, r, rng), haar_frame(n, r, rng)
+    Y = A + (U * sv) @ V.T
+    Q = np.linalg.inv(A.T @ A + lam * np.eye(n))
+    B = np.hstack([A.T @ U, V])
+    cinv = np.block([[-np.eye(r), np.diag(1 / sv)], [np.diag(1 / sv), np.zeros((r, r))]])
+    traces = [np.trace(A.T @ A @ Q) / d, np.trace(Q) / n]
+    return Y, U, V, cinv + B.T @ Q @ B, B.T @ Q @ Q @ B, traces
+
+
+@pytest.mark.parametrize("d, n", [(60, 30), (30, 60), (40, 40)])
+def test_ridge_exact_woodbury_identity(d: int, n: int) -> None:
+    rng = np.random.default_rng(17)
+    sv, lam = np.array([3.0, 1.5, 0.8]), 0.2
+    Y, U, V, M, N2, _ = _ridge_forms(d, n, sv, lam, rng)
+    for kept in ([0], [1], [0, 2], [0, 1, 2]):
+        stats = risk_statistics(Y, U, sv, V, k=len(kept), skip=False, reg=lam,
+                                critical_set=[i + 1 for i in kept])
+        bias, frob2 = ridge_reduced_statistics(M, N2, sv, lam, np.array(kept))
+        np.testing.assert_allclose(bias, np.diag(stats.test_gram), atol=1e-10)
+        assert frob2 == pytest.approx(stats.frob2, rel=1e-10)
+
+
+@pytest.mark.parametrize("d, n, lam", [(80, 40, 0.3), (40, 80, 0.3), (60, 60, 0.5)])
+def test_ridge_fluctuation_covariances(d: int, n: int, lam: float) -> None:
+    rng = np.random.default_rng(23)
+    sv, reps = np.array([2.0, 1.0]), 800
+    r = sv.size
+    draws = [_ridge_forms(d, n, sv, lam, rng) for _ in range(reps)]
+    K = np.array([x[3] for x in draws])
+    N2 = np.array([x[4] for x in draws])
+    traces = np.array([x[5] for x in draws])
+    p = Problem(d, n=n, sv=sv, k=2, reg=lam)
+    # exact means: Marchenko-Pastur + the O(1/N) real-Gaussian correction of the traces
+    a, m, _, _ = _ridge_means(p, finite_size=True)
+    a0, m0, _, _ = _ridge_means(p, finite_size=False)
+    se = traces.std(axis=0) / np.sqrt(reps)
+    assert abs(traces[:, 0].mean() - a) < 4 * se[0] < abs(a - a0)
+    assert abs(traces[:, 1].mean() - m) < 4 * se[1]
+    w = ridge_fluctuation_weights(p)
+    tol = 4 * np.sqrt(2 / reps) + 0.06  # sampling (4 sigma) + O(1/d) corrections
+    blocks = [(slice(0, r), slice(0, r)), (slice(0, r), slice(r, 2 * r)),
+              (slice(r, 2 * r), slice(r, 2 * r))]
+    for b, (si, sj) in enumerate(blocks):
+        for i, j in [(0, 0), (0, 1)]:
+            factor = 2.0 if (i == j and b != 1) else 1.0
+            x = np.stack([K[:, si, sj][:, i, j], N2[:, si, sj][:, i, j]])
+            emp = np.cov(x)
+            np.testing.assert_allclose(emp / (factor * w[b]), 1.0, atol=tol)
+    # no correlation between the blocks, nor between Kc_ij and Kc_ji
+    for x, y in [(K[:, 0, 1], K[:, r, r + 1]), (K[:, 0, 1], K[:, 0, r + 1]),
+                 (K[:, r, r + 1], K[:, 0, r + 1]), (K[:, 0, r + 1], K[:, 1, r])]:
+        assert abs(np.corrcoef(x, y)[0, 1]) < 4 / np.sqrt(reps)
+
+
+@pytest.mark.parametrize("c", [0.5, 2.0])
+def test_ridge_correction_lambda_to_zero(c: float) -> None:
+    p = Problem(400, c=c, sv=[2.0, 1.4, 1.0, 0.7], test_energy=[1.0] * 4, k=2)
+    old_b, old_v = interaction_correction(p)
+    _, _, new_b, new_v = ridge_interaction_risk(p.replace(reg=1e-5), finite_size=False)
+    assert new_b == pytest.approx(old_b, rel=2e-3)
+    assert new_v == pytest.approx(old_v, rel=2e-2)
+
+
+def test_ridge_leading_order_and_dispatch() -> None:
+    p = Problem(300, c=1.0, sv=[2.0, 1.4, 1.0, 0.7], test_energy=[1.0] * 4, k=2, reg=0.05)
+    bias, var, db, dv = ridge_interaction_risk(p, finite_size=False)
+    lead_b, lead_v = ridge_bottleneck_risk(p)
+    assert bias - db == pytest.approx(lead_b, rel=1e-10)
+    assert var - dv == pytest.approx(lead_v, rel=1e-8)
+    res = asymptotic_risk(p, finite_size=True)
+    assert res.finite_size and res.regime == "ridge-bottleneck" and not res.message
+    assert (res.bias, res.variance) == pytest.approx(ridge_interaction_risk(p)[:2], rel=1e-12)
+    # O(1/d): the correction shrinks like 1/d
+    big = ridge_interaction_risk(p.replace(d=3000, n=3000), finite_size=False)[2]
+    assert big * 3000 == pytest.approx(db * 300, rel=0.05)
+
+
+def test_ridge_finite_size_closes_monte_carlo_gap() -> None:
+    p = Problem(200, c=1.0, sv=[2.0, 1.4, 1.0, 0.7], test_energy=[1.0] * 4, k=2, reg=0.05)
+    mc = monte_carlo_risk(p, reps=300, seed=5, blas_threads=1)
+    lead = asymptotic_risk(p)
+    fin = asymptotic_risk(p, finite_size=True)
+    assert (mc.risk - lead.risk) / mc.stderr > 4
+    assert abs(mc.risk - fin.risk) / mc.stderr < 3

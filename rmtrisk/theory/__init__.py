@@ -13,6 +13,7 @@ from typing import Any
 from ..problem import Problem
 from ..status import SolverError, Status
 from .bottleneck import bottleneck_risk
+from .interaction import ridge_interaction_risk
 from .one_layer import direction_factors, optimal_training_snr
 from .paper import paper_bottleneck_risk, paper_skip_risk
 from .ridge import optimal_regularization, ridge_bottleneck_risk
@@ -139,7 +140,11 @@ def asymptotic_risk(problem: Problem, variant: str = "default", *, finite_size: 
         parts = paper_skip_risk(problem) if problem.skip else paper_bottleneck_risk(problem)
         out = _result(*parts, variant, name, finite_size)
     elif name == "ridge-bottleneck":
-        out = _result(*ridge_bottleneck_risk(problem), variant, name, False)
+        if finite_size:  # O(1/d): mean shift of the traces + interaction (docs/interaction.md)
+            bias, variance, _, _ = ridge_interaction_risk(problem, finite_size=True)
+            out = _result(bias, variance, variant, name, True)
+        else:
+            out = _result(*ridge_bottleneck_risk(problem), variant, name, False)
     elif name == "skip-underparameterized":
         bias, variance, status = skip_under_risk(problem)
         out = _result(bias, variance, variant, name, False, status)

@@ -62,7 +62,8 @@ from ..problem import Problem
 from .one_layer import resolvent_moments
 
 __all__ = ["fluctuation_weights", "interaction_correction", "interaction_moments",
-           "reduced_statistics"]
+           "reduced_statistics", "ridge_fluctuation_weights", "ridge_interaction_risk",
+           "ridge_reduced_statistics", "ridge_spectral_moments"]
 
 _REL_STEP = 1e-3
 
@@ -249,3 +250,176 @@ def interaction_correction(problem: Problem, finite_size: bool = False) -> tuple
         dn[i, j] = dn[j, i] = h * amp[1]
         second += 0.5 * (stats(m0 + dm, n0 + dn) + stats(m0 - dm, n0 - dn) - 2.0 * base) / h**2
     return float(second[0]), float(problem.eta2_test * second[1] / problem.d)
+
+
+# ---------------------------------------------------------------------------------------------
+# lambda > 0 (regime "ridge-bottleneck"), both sides of c = 1: docs/interaction.md section 6
+# ---------------------------------------------------------------------------------------------
+
+_QUAD_NODES = 40000
+
+
+def _mp_nodes(y: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Midpoint nodes ``theta`` of ``x = 1 + y + 2 sqrt(y) cos(theta)`` on ``(0, pi)``.
+
+    Returns ``(x, w_law, w_bs)`` such that ``int f dMP_y ~ sum w_law f(x)`` (unit-mean law of
+    ratio ``y <= 1``, no atom: ``dMP = (2/pi) sin^2(theta)/x dtheta``) and
+    ``(1/(2 pi)) int_a^b f(x) / sqrt(4y - (x - 1 - y)^2) dx ~ sum w_bs f(x)``.
+    """
+    theta = (np.arange(_QUAD_NODES) + 0.5) * np.pi / _QUAD_NODES
+    x = 1.0 + y + 2.0 * np.sqrt(y) * np.cos(theta)
+    step = np.pi / _QUAD_NODES
+    return x, (2.0 / np.pi) * np.sin(theta) ** 2 / x * step, np.full(x.size, step / (2 * np.pi))
+
+
+def ridge_spectral_moments(d: int, n: int, lam: float, pq: list[tuple[int, int]],
+                           finite_size: bool = False) -> np.ndarray:
+    """``E (1/N) tr x^p (x + lam)^{-q}`` over the spectrum of ``A^T A`` (``A_ij ~ N(0, 1/d)``).
+
+    The limit is the Marchenko-Pastur integral (the ``N``-side law has an atom ``1 - d/N`` at
+    0 when ``N > d``); with ``finite_size`` the ``O(1/N)`` mean correction of real Gaussian
+    linear spectral statistics (Bai & Silverstein 2004, Thm 1.1 with ``E x^4 = 3``),
+    ``(f(a) + f(b))/4 - (1/(2 pi)) int_a^b f(x) / sqrt(4y - (x - 1 - y)^2) dx``, computed on
+    the smaller side, is added (divided by ``N``). Needs ``lam > 0`` or no mass near 0.
+    """
+    if n <= d:
+        y, scale, frac = n / d, 1.0, 1.0
+    else:
+        y, scale, frac = d / n, n / d, d / n
+    x, w_law, w_bs = _mp_nodes(y)
+    sx = scale * x
+    edges = scale * np.array([(1 - np.sqrt(y)) ** 2, (1 + np.sqrt(y)) ** 2])
+    out = np.empty(len(pq))
+    for idx, (p, q) in enumerate(pq):
+        def f(u: np.ndarray, p: int = p, q: int = q) -> np.ndarray:
+            return u**p / (u + lam) ** q
+        val = frac * float(w_law @ f(sx))
+        if frac < 1.0 and p == 0:
+            val += (1.0 - frac) * lam ** (-q)
+        if finite_size:
+            bs = 0.25 * float(np.sum(f(edges))) - float(w_bs @ f(sx))
+            val += bs / n
+        out[idx] = val
+    return out
+
+
+def ridge_fluctuation_weights(problem: Problem) -> np.ndarray:
+    """Covariances of the quadratic forms at ``lambda > 0`` (``N`` side, noise units).
+
+    Shape ``(3, 2, 2)`` as :func:`fluctuation_weights`: block ``0`` is ``(Ka, Na)``, ``1`` is
+    ``(Kc, Nc)``, ``2`` is ``(Kq, Nq)`` with ``Ka = U^T A Q A^T U``, ``Kc = U^T A Q V``,
+    ``Kq = V^T Q V``, ``N. `` the same with ``Q^2``, ``Q = (A^T A + lam)^{-1}``. With
+    ``I(p, q) = int x^p/(x + lam)^q dmu`` (``mu`` the law of ``A^T A``, atom at 0 when
+    ``N > d``), ``gamma = N/d``, ``a = gamma I(1,1)``, ``na = gamma I(1,2)``, ``m = I(0,1)``,
+    ``m2 = I(0,2)``:
+    ``(Ka, Ka): (gamma I(2,2) - a^2)/d``, ``(Ka, Na): (gamma I(2,3) - a na)/d``,
+    ``(Na, Na): (gamma I(2,4) - na^2)/d``; ``(Kc, Kc): I(1,2)/d``, ``(Kc, Nc): I(1,3)/d``,
+    ``(Nc, Nc): I(1,4)/d``; ``(Kq, Kq): (m2 - m^2)/N``, ``(Kq, Nq): (I(0,3) - m m2)/N``,
+    ``(Nq, Nq): (I(0,4) - m2^2)/N``, each times the index factor of its block
+    (``d_ik d_jl + d_il d_jk`` for ``a, q``; ``d_ik d_jl`` for ``c``). Limiting moments.
+    """
+    d, n = problem.d, problem.n
+    lam = problem.reg / problem.eta2_train
+    gam = n / d
+    i11, i12, i22, i23, i24, i13, i14, i01, i02, i03, i04 = ridge_spectral_moments(
+        d, n, lam, [(1, 1), (1, 2), (2, 2), (2, 3), (2, 4), (1, 3), (1, 4),
+                    (0, 1), (0, 2), (0, 3), (0, 4)])
+    a, na, m, m2 = gam * i11, gam * i12, i01, i02
+    w = np.zeros((3, 2, 2))
+    w[0] = np.array([[gam * i22 - a * a, gam * i23 - a * na],
+                     [gam * i23 - a * na, gam * i24 - na * na]]) / d
+    w[1] = np.array([[i12, i13], [i13, i14]]) / d
+    w[2] = np.array([[i02 - m * m, i03 - m * m2], [i03 - m * m2, i04 - m2 * m2]]) / n
+    return w
+
+
+def _ridge_means(problem: Problem, finite_size: bool) -> tuple[float, float, float, float]:
+    """``(a, m, na, nq)``: ``E Ka_ii, E Kq_ii, E Na_ii, E Nq_ii`` (noise units)."""
+    d, n = problem.d, problem.n
+    lam = problem.reg / problem.eta2_train
+    i11, i01, i12, i02 = ridge_spectral_moments(d, n, lam, [(1, 1), (0, 1), (1, 2), (0, 2)],
+                                                finite_size)
+    return (n / d) * i11, i01, (n / d) * i12, i02
+
+
+def _ridge_matrices(sv: np.ndarray, a: float, m: float, na: float, nq: float
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    r = sv.size
+    m0 = np.zeros((2 * r, 2 * r))
+    m0[:r, :r] = (a - 1.0) * np.eye(r)
+    m0[:r, r:] = m0[r:, :r] = np.diag(1.0 / sv)
+    m0[r:, r:] = m * np.eye(r)
+    n0 = np.zeros((2 * r, 2 * r))
+    n0[:r, :r] = na * np.eye(r)
+    n0[r:, r:] = nq * np.eye(r)
+    return m0, n0
+
+
+def ridge_reduced_statistics(m: np.ndarray, n2: np.ndarray, sv: np.ndarray, lam: float,
+                             kept: np.ndarray) -> tuple[np.ndarray, float]:
+    """Exact ``||(I - W) u_i||^2`` and ``||W||_F^2`` at ``lambda > 0`` from ``2r x 2r`` forms.
+
+    ``M = C^{-1} + B^T Q B`` and ``N = B^T Q^2 B`` with ``Q = (A^T A + lam)^{-1}``,
+    ``B = [A^T U, V]`` (any ``c``). Exactly: ``S V^T Q~ Y^T U = I - (M^{-1})_{12} S^{-1}``,
+    ``S V^T Q~ V S = -(M^{-1})_{11}``, ``S V^T Q~^2 V S = (M^{-1} N M^{-1})_{11}``
+    (``Q~ = (Y^T Y + lam)^{-1}``). The critical point keeps the eigenvectors ``kept`` (0-based
+    ranks, decreasing) of ``S V^T H V S = S^2 + lam (M^{-1})_{11}`` (``H = I - lam Q~``), with
+    projector ``P``; then ``||(I - W) u_i||^2 = ||e_i - P G e_i||^2``, ``G = I - (M^{-1})_{12}
+    S^{-1}``, and ``||W||_F^2 = tr P [-(M^{-1})_{11} - lam (M^{-1} N M^{-1})_{11}]``.
+    Units: noise ``eta2_train = 1`` (``sv`` and ``lam`` rescaled).
+    """
+    r = sv.size
+    minv = np.linalg.inv(m)
+    g = np.eye(r) - minv[:r, r:] / sv[None, :]
+    m11 = minv[:r, :r]
+    core = np.diag(sv**2) + lam * m11
+    _, vec = np.linalg.eigh(0.5 * (core + core.T))
+    sel = vec[:, ::-1][:, kept]
+    proj = sel @ sel.T
+    z = minv[:, :r]
+    frob2 = float(np.sum(proj * (-m11 - lam * (z.T @ n2 @ z))))
+    resid = np.eye(r) - proj @ g
+    return np.sum(resid**2, axis=0), frob2
+
+
+def ridge_interaction_risk(problem: Problem, finite_size: bool = True
+                           ) -> tuple[float, float, float, float]:
+    """Finite-size no-skip risk at ``lambda > 0``: ``(bias, variance, delta_bias, delta_var)``.
+
+    ``bias, variance`` = exact map at the exact means ``f(E M, E N)`` (global traces with their
+    ``O(1/N)`` real-Gaussian mean correction when ``finite_size``) plus the second-order term
+    ``delta`` of the Gaussian fluctuations of the quadratic forms
+    (:func:`ridge_fluctuation_weights`), evaluated by central differences as in
+    :func:`interaction_correction`. With
+    ``finite_size=False`` the means are the Marchenko-Pastur limits and ``f(M_0)`` is the
+    leading-order :func:`rmtrisk.theory.ridge.ridge_bottleneck_risk`.
+    """
+    if problem.skip:
+        raise ValueError("ridge_interaction_risk covers the model without skip connection")
+    if problem.reg <= 0:
+        raise ValueError("ridge_interaction_risk needs lambda = reg > 0")
+    e2 = problem.eta2_train
+    sv = problem.sv_array / np.sqrt(e2)
+    lam = problem.reg / e2
+    r = sv.size
+    ell = problem.test_energy_array
+    kept = np.asarray(problem.kept, dtype=int) - 1
+    m0, n0 = _ridge_matrices(sv, *_ridge_means(problem, finite_size))
+    w = ridge_fluctuation_weights(problem)
+
+    def stats(m: np.ndarray, n2: np.ndarray) -> np.ndarray:
+        b, f2 = ridge_reduced_statistics(m, n2, sv, lam, kept)
+        return np.array([float(ell @ b), f2])
+
+    base = stats(m0, n0)
+    second = np.zeros(2)
+    h = _REL_STEP
+    for i, j, amp in _directions(r, w):
+        dm = np.zeros((2 * r, 2 * r))
+        dn = np.zeros((2 * r, 2 * r))
+        dm[i, j] = dm[j, i] = h * amp[0]
+        dn[i, j] = dn[j, i] = h * amp[1]
+        second += 0.5 * (stats(m0 + dm, n0 + dn) + stats(m0 - dm, n0 - dn) - 2.0 * base) / h**2
+    scale = problem.eta2_test / problem.d
+    return (float(base[0] + second[0]), float(scale * (base[1] + second[1])),
+            float(second[0]), float(scale * second[1]))
