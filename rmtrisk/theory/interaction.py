@@ -1,6 +1,9 @@
 """Leading finite-size correction of the no-skip risk from the interaction of signal directions.
 
 Setting: no skip connection, lambda = 0, ``c != 1``, any critical set ``I`` (docs/interaction.md).
+For ``lambda > 0`` (any ``c``, including ``c = 1``) see :func:`ridge_interaction_risk`: the same
+construction on the ``N`` side with ``Q = (A^T A + lambda)^{-1}``, plus the ``O(1/N)`` mean shift
+of the global traces (docs/interaction.md section 6).
 
 **Exact reduction.** For ``c > 1`` write ``Y^T Y = A^T A + B C B^T`` with ``B = [A^T U, V]``,
 ``C = [[0, S], [S, S^2]]`` (``S = diag(sv)``) and ``Q = (A^T A)^{-1}``. With
