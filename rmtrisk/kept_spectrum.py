@@ -557,6 +557,28 @@ def _mp_outlier(lam, c, pbar, q, sigma, rr2, gp, h1, b):
     return _call("skip_ridge_outlier", *f, pbar, q, sigma, lam, rr2, gp, h1)
 
 
+def _mp_full_width(c, lam, a, b, sigmas, ell, et, dd, pbar, q, rr2, gp, theta, status):
+    """Full-width cell in mpmath: ``<psi^2>`` and ``<x^2/(x + lam)^3>`` by tanh-sinh."""
+    def avg(f):
+        return mpmath.quad(lambda x: f(x) * mpmath.sqrt((b - x) * (x - a)) / (2 * mpmath.pi * x),
+                           [a, b])
+
+    psi2 = avg(lambda x: (x / (x + lam)) ** 2)
+    e3 = avg(lambda x: x**2 / (x + lam) ** 3)
+    G = Tr = Fr = mpmath.mpf(0)
+    for sg, li in zip(sigmas, ell, strict=True):
+        gam, tr, fr = _call("skip_ridge_full_width", pbar, q, sg, lam, rr2, gp, psi2, e3, c)
+        G += mpmath.mpf(float(li)) * gam
+        Tr += tr
+        Fr += fr
+    variance = et * (psi2 + Fr / dd)
+    bias = G + et * (1 - 2 * (1 - pbar) - 2 * Tr / dd)
+    risk = bias + variance
+    if not all(mpmath.isfinite(v) for v in (risk, bias, variance)):
+        status = Status.NON_FINITE
+    return SkipRidgeResultMP(risk, bias, variance, theta, 0, status)
+
+
 def skip_ridge_risk_mp(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test: Any, sv: Any,
                        test_energy: Any, d: int, *, dps: int = 30,
                        maxiter: int = 400) -> SkipRidgeResultMP:
@@ -584,7 +606,10 @@ def skip_ridge_risk_mp(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test:
         lam = mpmath.mpf(float(rr)) / e2
         if lam <= 0:
             return SkipRidgeResultMP(nan, nan, nan, nan, 0, Status.UNSUPPORTED)
-        thr = _mp_threshold_core(min(k_, min(1, 1 / c_)), c_, 1 - c_, 1 / c_, maxiter)
+        # full width decided in float64 as in the compiled path (kappa = fl(1/c) keeps all)
+        full = float(kk) >= min(1.0, 1.0 / float(cc))
+        mass = min(1, 1 / c_) if full else min(k_, min(1, 1 / c_))
+        thr = _mp_threshold_core(mass, c_, 1 - c_, 1 / c_, maxiter)
         theta = thr.threshold
         status = Status.AT_EDGE if thr.status is Status.AT_EDGE else thr.status
         a, b = _call("mp_edges", c_, 1 - c_, 1 / c_)
@@ -593,6 +618,10 @@ def skip_ridge_risk_mp(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test:
         pbar, q, rr2, gp = _call("skip_ridge_constants", c_, lam)
         h1 = _call("skip_ridge_bulk", theta, lam)[0]
         sigmas = [mpmath.mpf(float(s)) / mpmath.sqrt(e2) for s in svs]
+        dd = mpmath.mpf(d)
+        if full:
+            return _mp_full_width(c_, lam, a, b, sigmas, ell, et, dd, pbar, q, rr2, gp, theta,
+                                  status)
 
         @functools.cache
         def node(om):
@@ -625,7 +654,6 @@ def skip_ridge_risk_mp(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test:
             G += mpmath.mpf(float(li)) * gam
             Tr += tr
             Fr += fr
-        dd = mpmath.mpf(d)
         variance = et * (tot[1] + Fr / dd)
         bias = G + et * (1 - 2 * tot[0] - 2 * Tr / dd)
         risk = bias + variance

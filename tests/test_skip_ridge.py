@@ -226,7 +226,8 @@ def test_bad_input_names_the_parameter(kw, match):
         skip_ridge_risk(**args)
 
 
-@pytest.mark.parametrize("cell", [(0.99, 0.3, 1e-3, [1.0]), (0.5, 0.1, 50.0, [math.sqrt(1e3)])])
+@pytest.mark.parametrize("cell", [(0.99, 0.3, 1e-3, [1.0]), (0.5, 0.1, 50.0, [math.sqrt(1e3)]),
+                                  (0.5, 1.0, 0.05, [3.0])])
 def test_compiled_matches_mpmath_reference(cell):
     c, kappa, lam, sv = cell
     fast = skip_ridge_risk(c, kappa, lam, 1.0, 1.0, sv, [1.0], 1000)
