@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -9,7 +10,8 @@ from scipy.optimize import minimize_scalar
 
 from ..problem import Problem
 
-__all__ = ["OptimalBottleneck", "OptimalNoise", "optimal_bottleneck", "optimal_training_noise"]
+__all__ = ["OptimalBottleneck", "OptimalNoise", "log_scan_minimize", "optimal_bottleneck",
+           "optimal_training_noise"]
 
 
 class OptimalBottleneck(NamedTuple):
@@ -49,21 +51,51 @@ def optimal_bottleneck(problem: Problem, variant: str = "default",
     return OptimalBottleneck(best + 1, float(risks[best]), risks)
 
 
+def log_scan_minimize(values: Callable[[np.ndarray], np.ndarray], lo: float, hi: float,
+                      grid: int) -> tuple[float, float]:
+    """Minimize a function of a positive parameter: scan, then refine in ``log x``.
+
+    ``values`` maps an array of ``x`` to the function values (``nan`` where unusable). A
+    log-spaced scan of ``grid`` points over ``[lo, hi]`` locates the best point (the function
+    may have several local minima); :func:`scipy.optimize.minimize_scalar` (bounded) refines
+    ``log x`` between its neighbours, and the better of the two is returned as ``(x, f(x))``.
+
+    Raises
+    ------
+    ValueError
+        If no scanned point is usable.
+    """
+    xs = np.linspace(np.log(lo), np.log(hi), int(grid))
+    vals = np.asarray(values(np.exp(xs)), dtype=float)
+    if np.all(np.isnan(vals)):
+        raise ValueError(f"no usable value on the scan over [{lo:g}, {hi:g}]")
+    j = int(np.nanargmin(vals))
+
+    def scalar(log_x: float) -> float:
+        v = float(np.asarray(values(np.exp(np.array([log_x]))), dtype=float)[0])
+        return v if np.isfinite(v) else np.inf
+
+    a, b = xs[max(j - 1, 0)], xs[min(j + 1, xs.size - 1)]
+    res = minimize_scalar(scalar, bounds=(a, b), method="bounded", options={"xatol": 1e-10})
+    if res.fun <= vals[j]:
+        return float(np.exp(res.x)), float(res.fun)
+    return float(np.exp(xs[j])), float(vals[j])
+
+
 def optimal_training_noise(problem: Problem, bounds: tuple[float, float] = (1e-6, 1e6),
                            finite_size: bool = False, grid: int = 61) -> OptimalNoise:
     """Training-noise level ``eta2_train`` minimizing the default asymptotic risk.
 
-    A log-spaced scan of ``grid`` points over ``bounds`` (the risk can have several local
-    minima in the noise level, e.g. with a skip connection and a strong test signal), then a
-    bounded scalar minimization of ``log(eta2_train)`` between the neighbours of the best scan
-    point. Cells whose status is neither SUCCESS nor AT_EDGE (e.g. a quadrature that did not
+    :func:`log_scan_minimize` over ``bounds`` with ``grid`` scan points (the risk can have
+    several local minima in the noise level, e.g. with a skip connection and a strong test
+    signal). Levels whose status is neither SUCCESS nor AT_EDGE (e.g. a quadrature that did not
     converge) are skipped. For a rank-one one-layer problem it reproduces
     :func:`~rmtrisk.theory.one_layer.optimal_training_snr`.
 
     Raises
     ------
     SolverError
-        If no scanned level gives a usable risk.
+        If no scanned level gives a usable risk (e.g. c = 1 at lambda = 0).
     """
     from ..status import SolverError, Status
     from . import asymptotic_risk
@@ -74,19 +106,17 @@ def optimal_training_noise(problem: Problem, bounds: tuple[float, float] = (1e-6
     if isinstance(grid, bool) or int(grid) != grid or grid < 3:
         raise ValueError(f"grid must be an integer >= 3, got {grid!r}")
 
-    def risk(log_eta2: float) -> float:
-        p = problem.replace(eta2_train=float(np.exp(log_eta2)))
-        res = asymptotic_risk(p, finite_size=finite_size, throw=False)
-        ok = res.status in (Status.SUCCESS, Status.AT_EDGE) and np.isfinite(res.risk)
-        return float(res.risk) if ok else np.inf
+    def risks(eta2: np.ndarray) -> np.ndarray:
+        out = []
+        for e in eta2:
+            res = asymptotic_risk(problem.replace(eta2_train=float(e)), finite_size=finite_size,
+                                  throw=False)
+            ok = res.status in (Status.SUCCESS, Status.AT_EDGE) and np.isfinite(res.risk)
+            out.append(float(res.risk) if ok else np.nan)
+        return np.array(out)
 
-    xs = np.linspace(np.log(lo), np.log(hi), int(grid))
-    vals = np.array([risk(x) for x in xs])
-    if not np.any(np.isfinite(vals)):
-        raise SolverError(Status.NON_FINITE, "no training-noise level in bounds gives a risk")
-    j = int(np.argmin(vals))
-    a, b = xs[max(j - 1, 0)], xs[min(j + 1, xs.size - 1)]
-    res = minimize_scalar(risk, bounds=(a, b), method="bounded", options={"xatol": 1e-10})
-    if res.fun <= vals[j]:
-        return OptimalNoise(float(np.exp(res.x)), float(res.fun))
-    return OptimalNoise(float(np.exp(xs[j])), float(vals[j]))
+    try:
+        return OptimalNoise(*log_scan_minimize(risks, lo, hi, int(grid)))
+    except ValueError:
+        raise SolverError(Status.NON_FINITE, "no training-noise level in bounds gives a "
+                          "finite risk") from None

@@ -43,9 +43,9 @@ from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import minimize_scalar
 
 from ..problem import Problem
+from .optimal import log_scan_minimize
 
 __all__ = [
     "OptimalRegularization",
@@ -183,22 +183,12 @@ def _skip_optimum(problem: Problem, lo: float, hi: float, grid: int) -> OptimalR
         raise ValueError("optimal_regularization with skip=True applies to the global "
                          "minimizer only (critical_set=None)")
 
-    def risk(log_reg: float) -> float:
-        value = float(_skip_grid_risk(problem, np.exp(log_reg)))
-        return value if np.isfinite(value) else np.inf
-
-    xs = np.linspace(np.log(lo), np.log(hi), int(grid))
-    vals = _skip_grid_risk(problem, np.exp(xs))
-    if np.all(np.isnan(vals)):
+    try:
+        best = OptimalRegularization(*log_scan_minimize(
+            lambda reg: _skip_grid_risk(problem, reg), lo, hi, grid))
+    except ValueError:
         raise ValueError("the skip-connection ridge solver returned no usable risk on the "
-                         f"scan over lambda in [{lo:g}, {hi:g}]")
-    j = int(np.nanargmin(vals))
-    a, b = xs[max(j - 1, 0)], xs[min(j + 1, xs.size - 1)]
-    res = minimize_scalar(risk, bounds=(a, b), method="bounded", options={"xatol": 1e-10})
-    if res.fun <= vals[j]:
-        best = OptimalRegularization(float(np.exp(res.x)), float(res.fun))
-    else:
-        best = OptimalRegularization(float(np.exp(xs[j])), float(vals[j]))
+                         f"scan over lambda in [{lo:g}, {hi:g}]") from None
     # the lambda = 0 end: finite unless c = 1; lambda* at the lower bound means that no
     # regularization is best (the risk then tends to the lambda = 0 risk from above)
     at_lower = best.reg <= lo * (1 + 1e-6)
@@ -276,15 +266,5 @@ def optimal_regularization(problem: Problem, bounds: tuple[float, float] | None 
     if problem.skip:
         return _skip_optimum(problem, lo, hi, int(grid))
     _check(problem)
-
-    def risk(log_reg: float) -> float:
-        return float(_grid_risk(problem, np.exp(log_reg)).risk)
-
-    xs = np.linspace(np.log(lo), np.log(hi), int(grid))
-    vals = np.array(_grid_risk(problem, np.exp(xs)).risk)
-    j = int(np.nanargmin(vals))
-    a, b = xs[max(j - 1, 0)], xs[min(j + 1, xs.size - 1)]
-    res = minimize_scalar(risk, bounds=(a, b), method="bounded", options={"xatol": 1e-10})
-    if res.fun <= vals[j]:
-        return OptimalRegularization(float(np.exp(res.x)), float(res.fun))
-    return OptimalRegularization(float(np.exp(xs[j])), float(vals[j]))
+    return OptimalRegularization(*log_scan_minimize(
+        lambda reg: np.asarray(_grid_risk(problem, reg).risk, dtype=float), lo, hi, int(grid)))
