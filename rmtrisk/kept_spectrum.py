@@ -234,7 +234,7 @@ def _edge_eig(zeta, lam, c, pbar, q, sigma, xs, ws, n, atom, f):
 
 
 @njit(cache=True, error_model="numpy")
-def _outlier(lam, c, pbar, q, sigma, rr2, gp, h1, xs, ws, n, atom, f, res):
+def _outlier(lam, c, pbar, q, sigma, rnorm, gp, h1, xs, ws, n, atom, f, res):
     """Residues of the outlier of one direction into ``res[0:3]``; returns 1 if there is one."""
     a, b = K.mp_edges(c, 1.0 - c, 1.0 / c)
     g_lo = _edge_eig(b, lam, c, pbar, q, sigma, xs, ws, n, atom, f)
@@ -275,14 +275,14 @@ def _outlier(lam, c, pbar, q, sigma, rr2, gp, h1, xs, ws, n, atom, f, res):
     _forms(z, lam, c, complex(m, 0.0), complex(dm, 0.0), xs, ws, n, atom, False, f)
     r = K.skip_ridge_outlier(f[0].real, f[1].real, f[2].real, f[3].real, f[4].real, f[5].real,
                              f[6].real, f[7].real, f[8].real, f[9].real, f[10].real,
-                             pbar, q, sigma, lam, rr2, gp, h1)
+                             pbar, q, sigma, lam, rnorm, gp, h1)
     res[0], res[1], res[2] = r[0], r[1], r[2]
     return 1
 
 
 @njit(cache=True, error_model="numpy")
-def _outer(n_index, theta, lam, c, sig, pbar, q, rr2, gp, h1, xs, ws, n_in, atom, f, acc):
-    """One outer rule: ``acc = [T_psi, T_rr2, (Gamma_i, trace_i, frob_i) for each i]``."""
+def _outer(n_index, theta, lam, c, sig, pbar, q, rnorm, gp, h1, xs, ws, n_in, atom, f, acc):
+    """One outer rule: ``acc = [T_psi, T_psi2, (Gamma_i, trace_i, frob_i) for each i]``."""
     a, b = K.mp_edges(c, 1.0 - c, 1.0 / c)
     mid, half = 0.5 * (a + b), 0.5 * (b - a)
     cw = (mid - theta) / half
@@ -307,14 +307,14 @@ def _outer(n_index, theta, lam, c, sig, pbar, q, rr2, gp, h1, xs, ws, n_in, atom
         jac = wj * sn * dphi / math.pi
         for i in range(r):
             J = K.skip_ridge_node(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9],
-                                  f[10], pbar, q, sig[i], lam, rr2, gp, h1)
+                                  f[10], pbar, q, sig[i], lam, rnorm, gp, h1)
             acc[2 + 3 * i] += jac * J[0].imag
             acc[3 + 3 * i] += jac * J[1].imag
             acc[4 + 3 * i] += jac * J[2].imag
 
 
 @njit(cache=True, error_model="numpy")
-def _full_width(c, lam, sig, ell, e2te, d, pbar, q, rr2, gp, xs, ws, n_in, theta, status,
+def _full_width(c, lam, sig, ell, e2te, d, pbar, q, rnorm, gp, xs, ws, n_in, theta, status,
                 inner_res):
     """Cell result when the bottleneck keeps everything (``Pi F = F``): closed forms in
     ``<psi^2>`` and ``<x^2/(x + lam)^3>`` (inner rule; the atom at 0 contributes nothing)."""
@@ -326,7 +326,7 @@ def _full_width(c, lam, sig, ell, e2te, d, pbar, q, rr2, gp, xs, ws, n_in, theta
         e3 += ws[j] * u * u / (x + lam)
     G = Tr = Fr = 0.0
     for i in range(sig.size):
-        gam, tr, fr = K.skip_ridge_full_width(pbar, q, sig[i], lam, rr2, gp, psi2, e3, c)
+        gam, tr, fr = K.skip_ridge_full_width(pbar, q, sig[i], lam, rnorm, gp, psi2, e3, c)
         G += ell[i] * gam
         Tr += tr
         Fr += fr
@@ -354,7 +354,7 @@ def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
     elif st_t != _SUCCESS:
         return nan, nan, nan, theta, 0, st_t, nan, 0
     atom = max(0.0, 1.0 - 1.0 / c)
-    pbar, q, rr2, gp = K.skip_ridge_constants(c, lam)
+    pbar, q, rnorm, gp = K.skip_ridge_constants(c, lam)
     h1 = K.skip_ridge_bulk(theta, lam)[0]
     xs = np.empty(_INNER_MAX)
     ws = np.empty(_INNER_MAX)
@@ -367,7 +367,7 @@ def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
         status = _MAX_ITERATIONS
     r = sig.size
     if full:
-        return _full_width(c, lam, sig, ell, e2te, d, pbar, q, rr2, gp, xs, ws, n_in, theta,
+        return _full_width(c, lam, sig, ell, e2te, d, pbar, q, rnorm, gp, xs, ws, n_in, theta,
                            status, inner_res)
     f = np.empty(_NFORMS, dtype=np.complex128)
     # outlier residues do not depend on the outer rule
@@ -375,7 +375,7 @@ def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
     vals = np.empty(3)
     n_out = 0
     for i in range(r):
-        if _outlier(lam, c, pbar, q, sig[i], rr2, gp, h1, xs, ws, n_in, atom, f, vals):
+        if _outlier(lam, c, pbar, q, sig[i], rnorm, gp, h1, xs, ws, n_in, atom, f, vals):
             n_out += 1
             extra[3 * i], extra[3 * i + 1], extra[3 * i + 2] = vals[0], vals[1], vals[2]
     acc = np.empty(2 + 3 * r)
@@ -383,7 +383,7 @@ def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
     diff = math.inf
     nodes = 0
     for idx in range(_OUTER_FIRST, _OUTER_LAST + 1):
-        _outer(idx, theta, lam, c, sig, pbar, q, rr2, gp, h1, xs, ws, n_in, atom, f, acc)
+        _outer(idx, theta, lam, c, sig, pbar, q, rnorm, gp, h1, xs, ws, n_in, atom, f, acc)
         nodes = _SIZES[idx]
         G = Tr = Fr = 0.0
         for i in range(r):
@@ -401,7 +401,7 @@ def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
         status = _MAX_ITERATIONS
     risk = bias + variance
     scale = abs(bias) + abs(variance)
-    # the threshold error moves T_psi and T_rr2 by at most density(theta) * err_t
+    # the threshold error moves T_psi and T_psi2 by at most density(theta) * err_t
     dens_t = K.mp_density(theta, c, 1.0 - c, 1.0 / c) if st_t == _SUCCESS else 0.0
     error = (diff if diff < math.inf else scale) + inner_res * scale
     error += 3.0 * e2te * dens_t * err_t + 4.0 * _EPS * scale
@@ -540,7 +540,7 @@ def _mp_forms_at(zeta, lam, c, inside):
     return _mp_forms()(zeta, lam, c, m, dm, mw, dmw, ml, dml)
 
 
-def _mp_outlier(lam, c, pbar, q, sigma, rr2, gp, h1, b):
+def _mp_outlier(lam, c, pbar, q, sigma, rnorm, gp, h1, b):
     def eig(z):
         f = _mp_forms_at(z, lam, c, inside=False)
         return _call("skip_ridge_edge", mpmath.re(f[0]), mpmath.re(f[1]), pbar, q, sigma, lam)[0]
@@ -554,10 +554,10 @@ def _mp_outlier(lam, c, pbar, q, sigma, rr2, gp, h1, b):
         lo, hi = hi, 2 * hi
     z = mpmath.findroot(eig, (lo, hi), solver="anderson")
     f = [mpmath.re(v) for v in _mp_forms_at(z, lam, c, inside=False)]
-    return _call("skip_ridge_outlier", *f, pbar, q, sigma, lam, rr2, gp, h1)
+    return _call("skip_ridge_outlier", *f, pbar, q, sigma, lam, rnorm, gp, h1)
 
 
-def _mp_full_width(c, lam, a, b, sigmas, ell, et, dd, pbar, q, rr2, gp, theta, status):
+def _mp_full_width(c, lam, a, b, sigmas, ell, et, dd, pbar, q, rnorm, gp, theta, status):
     """Full-width cell in mpmath: ``<psi^2>`` and ``<x^2/(x + lam)^3>`` by tanh-sinh."""
     def avg(f):
         return mpmath.quad(lambda x: f(x) * mpmath.sqrt((b - x) * (x - a)) / (2 * mpmath.pi * x),
@@ -567,7 +567,7 @@ def _mp_full_width(c, lam, a, b, sigmas, ell, et, dd, pbar, q, rr2, gp, theta, s
     e3 = avg(lambda x: x**2 / (x + lam) ** 3)
     G = Tr = Fr = mpmath.mpf(0)
     for sg, li in zip(sigmas, ell, strict=True):
-        gam, tr, fr = _call("skip_ridge_full_width", pbar, q, sg, lam, rr2, gp, psi2, e3, c)
+        gam, tr, fr = _call("skip_ridge_full_width", pbar, q, sg, lam, rnorm, gp, psi2, e3, c)
         G += mpmath.mpf(float(li)) * gam
         Tr += tr
         Fr += fr
@@ -615,12 +615,12 @@ def skip_ridge_risk_mp(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test:
         a, b = _call("mp_edges", c_, 1 - c_, 1 / c_)
         mid, half = (a + b) / 2, (b - a) / 2
         om0 = mpmath.acos(max(-1, min(1, (mid - theta) / half)))
-        pbar, q, rr2, gp = _call("skip_ridge_constants", c_, lam)
+        pbar, q, rnorm, gp = _call("skip_ridge_constants", c_, lam)
         h1 = _call("skip_ridge_bulk", theta, lam)[0]
         sigmas = [mpmath.mpf(float(s)) / mpmath.sqrt(e2) for s in svs]
         dd = mpmath.mpf(d)
         if full:
-            return _mp_full_width(c_, lam, a, b, sigmas, ell, et, dd, pbar, q, rr2, gp, theta,
+            return _mp_full_width(c_, lam, a, b, sigmas, ell, et, dd, pbar, q, rnorm, gp, theta,
                                   status)
 
         @functools.cache
@@ -637,7 +637,7 @@ def skip_ridge_risk_mp(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test:
             jac = sn * zeta * (zeta + 2 * lam) / ((zeta + lam) ** 2 * mpmath.pi)
             out = [dens * psi, dens * psi_sq]
             for sg in sigmas:
-                J = _call("skip_ridge_node", *f, pbar, q, sg, lam, rr2, gp, h1)
+                J = _call("skip_ridge_node", *f, pbar, q, sg, lam, rnorm, gp, h1)
                 out += [jac * mpmath.im(v) for v in J]
             return out
 
@@ -647,7 +647,7 @@ def skip_ridge_risk_mp(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test:
         n_out = 0
         for i, (sg, li) in enumerate(zip(sigmas, ell, strict=True)):
             gam, tr, fr = tot[2 + 3 * i: 5 + 3 * i]
-            res = _mp_outlier(lam, c_, pbar, q, sg, rr2, gp, h1, b)
+            res = _mp_outlier(lam, c_, pbar, q, sg, rnorm, gp, h1, b)
             if res is not None:
                 n_out += 1
                 gam, tr, fr = gam + res[0], tr + res[1], fr + res[2]
