@@ -238,24 +238,31 @@ def _cmd_curve(args: argparse.Namespace) -> int:
     from .report.figures import risk_curve, risk_curve_figure
 
     problem = problem_from_args(args)
+    if args.k_values and args.reg_values:
+        raise ValueError("give --k-values or --reg-values, not both")
     c_values = np.geomspace(args.c_min, args.c_max, args.points)
-    c_values = c_values[np.abs(c_values - 1) > 1e-9] if problem.reg == 0 else c_values
-    ks = args.k_values or [problem.k]
+    if args.reg_values:
+        name, values = "reg", list(args.reg_values)
+        curves = [problem.replace(reg=r, critical_set=None) for r in values]
+    else:
+        name, values = "k", list(args.k_values or [problem.k])
+        curves = [problem.replace(k=k, critical_set=None) for k in values]
+    if all(p.reg == 0 for p in curves):
+        c_values = c_values[np.abs(c_values - 1) > 1e-9]
     mc = {}
-    for k in ks:
+    for value, p in zip(values, curves, strict=True):
         for c in args.mc_c or []:
-            res = monte_carlo_risk(problem.replace(k=k, c=c, critical_set=None),
-                                   reps=args.reps, seed=args.seed)
-            mc[(k, problem.replace(c=c).c)] = (res.risk, res.stderr)
+            res = monte_carlo_risk(p.replace(c=c), reps=args.reps, seed=args.seed)
+            mc[(value, problem.replace(c=c).c)] = (res.risk, res.stderr)
     if args.out:
-        fig = risk_curve_figure(problem, c_values, ks, paper=not args.no_paper, monte_carlo=mc)
+        kw = {"reg_values": values} if name == "reg" else {"k_values": values}
+        fig = risk_curve_figure(problem, c_values, paper=not args.no_paper, monte_carlo=mc, **kw)
         fig.savefig(args.out, dpi=150)
         print(f"wrote {args.out}")
     rows = []
-    for k in ks:
-        p = problem.replace(k=k, critical_set=None)
-        for c, r in zip(c_values, risk_curve(p, c_values), strict=False):
-            rows.append({"k": k, "c": float(c), "risk": float(r)})
+    for value, p in zip(values, curves, strict=True):
+        for c, r in zip(c_values, risk_curve(p, c_values), strict=True):
+            rows.append({name: value, "c": float(c), "risk": float(r)})
     if args.table:
         print(format_table(rows, fmt=args.format))
     return 0
@@ -311,9 +318,13 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--format", choices=FORMATS, default="text")
     opt.set_defaults(func=_cmd_optimal)
 
-    cur = add("curve", "risk against c for several bottleneck widths (table and/or figure)")
+    cur = add("curve", "risk against c for several bottleneck widths or regularizations "
+                       "(table and/or figure)")
     _add_problem_options(cur)
     cur.add_argument("--k-values", type=_ints, help="bottleneck widths, e.g. 1,2,5")
+    cur.add_argument("--reg-values", type=_floats,
+                     help="product regularizations, one curve each (at --k/--kappa), e.g. "
+                          "0,0.01,0.1,1: how reg > 0 removes the peak at c = 1")
     cur.add_argument("--c-min", type=float, default=0.2)
     cur.add_argument("--c-max", type=float, default=5.0)
     cur.add_argument("--points", type=int, default=60)

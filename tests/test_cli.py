@@ -1,4 +1,5 @@
 import json
+import math
 import subprocess
 import sys
 
@@ -108,3 +109,19 @@ def test_optimal_matches_the_api(capsys):
     values = [row["value"] for row in data["optima"]]
     assert values[0] == optimal_bottleneck(p).k
     assert values[1] == pytest.approx(optimal_regularization(p).reg, rel=1e-9)
+
+
+def test_curve_over_regularization(capsys, tmp_path):
+    """``--reg-values``: one curve per lambda; reg > 0 is finite through c = 1."""
+    out_png = tmp_path / "reg.png"
+    code, out, _ = run(["curve", "--d", "200", "--sv", "2,1", "--kappa", "0.1", "--skip",
+                        "--reg-values", "0,0.1", "--points", "5", "--c-min", "0.5", "--c-max",
+                        "2", "--mc-c", "2", "--reps", "3", "--table", "--format", "csv",
+                        "--out", str(out_png)], capsys)
+    assert code == 0 and out_png.stat().st_size > 1000
+    rows = [ln.split(",") for ln in out.splitlines() if ln and ln[0].isdigit()]
+    assert len(rows) == 10  # c = 1 stays in the grid when some curve has reg > 0
+    at_one = {float(reg): float(risk) for reg, c, risk in rows if float(c) == 1.0}
+    assert math.isinf(at_one[0.0]) and math.isfinite(at_one[0.1])
+    code, _, err = run(["curve", "--k-values", "1,2", "--reg-values", "0.1"], capsys)
+    assert code == 2 and "not both" in err

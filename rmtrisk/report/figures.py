@@ -28,10 +28,15 @@ def risk_curve(problem: Problem, c_values: Sequence[float], variant: str = "defa
 
 
 def risk_curve_figure(problem: Problem, c_values: Sequence[float],
-                      k_values: Sequence[int] | None = None, *, paper: bool = True,
-                      monte_carlo: dict[tuple[int, float], tuple[float, float]] | None = None
+                      k_values: Sequence[int] | None = None, *,
+                      reg_values: Sequence[float] | None = None, paper: bool = True,
+                      monte_carlo: dict[tuple[float, float], tuple[float, float]] | None = None
                       ) -> Any:
-    """Risk against ``c`` for several bottleneck widths (the double-descent picture).
+    """Risk against ``c`` for several bottleneck widths or regularizations.
+
+    The double-descent picture: with ``k_values`` one curve per width (at the problem's
+    ``reg``), with ``reg_values`` one curve per product regularization (at the problem's ``k``:
+    how ``lambda > 0`` removes the peak at ``c = 1``).
 
     Parameters
     ----------
@@ -41,10 +46,12 @@ def risk_curve_figure(problem: Problem, c_values: Sequence[float],
         Aspect ratios on the x axis (log scale).
     k_values : sequence of int, optional
         Bottleneck widths, one curve each.
+    reg_values : sequence of float, optional
+        Regularizations ``lambda >= 0``, one curve each (not together with ``k_values``).
     paper : bool
-        Also draw the published formula (dashed) where it applies (c > 1).
+        Also draw the published formula (dashed) where it applies (c > 1, reg = 0).
     monte_carlo : dict, optional
-        ``{(k, c): (mean, stderr)}`` drawn as error bars.
+        ``{(k or reg, c): (mean, stderr)}`` drawn as error bars (3 standard errors).
 
     Returns
     -------
@@ -55,17 +62,26 @@ def risk_curve_figure(problem: Problem, c_values: Sequence[float],
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
+    if k_values and reg_values:
+        raise ValueError("give k_values or reg_values, not both")
+    if reg_values:
+        curves = [(float(r), f"reg = {r:g}", problem.replace(reg=float(r), critical_set=None))
+                  for r in reg_values]
+        fixed = f"k = {problem.k}"
+    else:
+        curves = [(int(k), f"k = {k}", problem.replace(k=int(k), critical_set=None))
+                  for k in (k_values or [problem.k])]
+        fixed = f"reg = {problem.reg:g}"
     c_values = np.asarray(c_values, dtype=float)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for k in (k_values or [problem.k]):
-        p = problem.replace(k=int(k), critical_set=None)
-        (line,) = ax.plot(c_values, risk_curve(p, c_values), label=f"k = {k}")
-        if paper:
+    for value, label, p in curves:
+        (line,) = ax.plot(c_values, risk_curve(p, c_values), label=label)
+        if paper and p.reg == 0:
             right = c_values > 1
             ax.plot(c_values[right], risk_curve(p, c_values[right], "paper"), ls="--",
                     color=line.get_color(), alpha=0.7)
-        for (kk, c), (mean, se) in (monte_carlo or {}).items():
-            if kk == k:
+        for (v, c), (mean, se) in (monte_carlo or {}).items():
+            if v == value:
                 ax.errorbar([c], [mean], yerr=[3 * se], fmt="o", color=line.get_color(), ms=3)
     from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
 
@@ -81,8 +97,8 @@ def risk_curve_figure(problem: Problem, c_values: Sequence[float],
     ax.set_xlabel("c = d / N")
     ax.set_ylabel("test risk")
     arch = "skip connection" if problem.skip else "bottleneck, no skip"
-    extra = " (dashed: published formula)" if paper else ""
-    ax.set_title(f"{arch}, d = {problem.d}, reg = {problem.reg:g}{extra}", fontsize=9)
+    extra = " (dashed: published formula)" if paper and any(p.reg == 0 for *_, p in curves) else ""
+    ax.set_title(f"{arch}, d = {problem.d}, {fixed}{extra}", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
