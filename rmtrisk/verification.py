@@ -113,9 +113,7 @@ def verification_grid(d: int = 2000, c_values: tuple[float, ...] | None = None,
                 for reg in REG_GRID:
                     for test, problem in _spiked_tests(d, n, kappa=kappa, reg=reg, skip=True):
                         key = f"d={d} c={c:g} skip kappa={kappa:g} reg={reg:g} spiked {test}"
-                        # a fixed group name: regime() reports "unsupported" until the theory
-                        # of this regime lands, and stored rows keep their group
-                        group = f"skip-ridge kappa={kappa:g} reg={reg:g}"
+                        group = f"{regime(problem)} kappa={kappa:g} reg={reg:g}"
                         yield VerificationCell(key, problem, group)
 
 
