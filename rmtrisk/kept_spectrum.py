@@ -97,15 +97,16 @@ class SkipRidgeResult(NamedTuple):
         Number of signal directions whose kept matrix ``S`` has an outlier eigenvalue above the
         bulk (kept, with its residue added).
     status : ndarray of int8
-        :class:`~rmtrisk.status.Status` codes: SUCCESS; AT_EDGE when ``kappa`` keeps the whole
-        continuous spectrum (values computed); MAX_ITERATIONS when the quadrature did not reach
-        ``1e-13`` relative agreement with 512 outer / 1024 inner nodes (values of the largest
-        rule, error estimate set); NON_FINITE; UNSUPPORTED (``reg = 0``).
+        :class:`~rmtrisk.status.Status` codes: SUCCESS; AT_EDGE when ``kappa`` keeps everything
+        (full width, closed form, values computed); MAX_ITERATIONS when two outer rules did not
+        agree to ``1e-13`` relative by 512 nodes (near the emergence of an outlier; values of
+        the largest rule, error estimate set) or the inner rule missed its check with 128 nodes
+        per panel; NON_FINITE; UNSUPPORTED (``reg = 0``).
     error : ndarray
         Estimated absolute error of ``risk`` (difference of the last two quadrature rules plus
         the inner-rule check and the threshold error).
     nodes : ndarray of int
-        Outer quadrature nodes of the accepted rule.
+        Outer quadrature nodes of the accepted rule (0 at full width).
     """
 
     risk: np.ndarray

@@ -51,7 +51,8 @@ def risk_curve_figure(problem: Problem, c_values: Sequence[float],
     paper : bool
         Also draw the published formula (dashed) where it applies (c > 1, reg = 0).
     monte_carlo : dict, optional
-        ``{(k or reg, c): (mean, stderr)}`` drawn as error bars (3 standard errors).
+        ``{(k or reg, c): (mean, stderr)}`` drawn as error bars (3 standard errors); points
+        above the theory's range as triangles at the top edge.
 
     Returns
     -------
@@ -74,24 +75,39 @@ def risk_curve_figure(problem: Problem, c_values: Sequence[float],
         fixed = f"reg = {problem.reg:g}"
     c_values = np.asarray(c_values, dtype=float)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    colors = {}
     for value, label, p in curves:
         (line,) = ax.plot(c_values, risk_curve(p, c_values), label=label)
+        colors[value] = line.get_color()
         if paper and p.reg == 0:
             right = c_values > 1
             ax.plot(c_values[right], risk_curve(p, c_values[right], "paper"), ls="--",
                     color=line.get_color(), alpha=0.7)
-        for (v, c), (mean, se) in (monte_carlo or {}).items():
-            if v == value:
-                ax.errorbar([c], [mean], yerr=[3 * se], fmt="o", color=line.get_color(), ms=3)
-    from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
     ax.set_xscale("log")
+    # the y range follows the theory; Monte Carlo points above it (e.g. c = 1 without
+    # regularization, where the finite-d risk is huge too) are drawn as triangles at the top
     finite = [v for line in ax.get_lines() for v in line.get_ydata() if np.isfinite(v) and v > 0]
-    if finite and max(finite) / min(finite) > 10:
-        ax.set_yscale("log")
-    ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20) if c_values.min() <= t <= c_values.max()]
+    if finite:
+        lo, hi = min(finite), max(finite)
+        if hi / lo > 10:
+            ax.set_yscale("log")
+            ax.set_ylim(lo / 1.2, hi * 1.2)
+        else:
+            pad = 0.05 * (hi - lo) or 0.05 * hi
+            ax.set_ylim(lo - pad, hi + pad)
+    top = ax.get_ylim()[1]
+    for (v, c), (mean, se) in (monte_carlo or {}).items():
+        if v not in colors:
+            continue
+        if mean > top:
+            ax.plot([c], [top], marker="^", color=colors[v], ms=6, clip_on=False)
+        else:
+            ax.errorbar([c], [mean], yerr=[3 * se], fmt="o", color=colors[v], ms=3)
+    ticks = [t for t in (0.1, 0.25, 0.5, 1, 2, 4, 10, 20) if c_values.min() <= t <= c_values.max()]
     ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.axvline(1.0, color="0.7", lw=0.8)
     ax.set_xlabel("c = d / N")
