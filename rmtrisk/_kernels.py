@@ -16,7 +16,7 @@ import math
 
 from numba import njit
 
-__all__ = ["mp_edges", "mp_masses", "mp_density", "mp_tail_mass", "mp_tail_mass_dt", "mp_moment_m2", "mp_moment_scale_m2", "mp_moment_m1", "mp_moment_scale_m1", "mp_moment_0", "mp_moment_scale_0", "mp_moment_1", "mp_moment_scale_1", "mp_moment_2", "mp_moment_scale_2", "mp_threshold_guess", "mp_stieltjes", "mp_stieltjes_real", "mp_stieltjes_deriv", "mp_stieltjes_poly", "skip_direction_terms", "skip_aggregate", "skip_fixed_k_moment", "one_layer_factors_c_gt_1", "one_layer_factors_c_lt_1", "ridge_moments", "ridge_direction_factors", "ridge_aggregate", "skip_under_edges", "skip_under_pole_terms", "skip_under_semicircle", "skip_under_overlaps", "skip_under_edge_overlaps", "skip_under_full_overlaps", "skip_under_direction_terms", "skip_under_aggregate", "skip_ridge_constants", "skip_ridge_smooth", "skip_ridge_poles", "skip_ridge_boundary_m", "skip_ridge_bulk", "skip_ridge_node", "skip_ridge_outlier", "skip_ridge_full_width", "skip_ridge_edge"]
+__all__ = ["mp_edges", "mp_masses", "mp_density", "mp_tail_mass", "mp_tail_mass_dt", "mp_moment_m2", "mp_moment_scale_m2", "mp_moment_m1", "mp_moment_scale_m1", "mp_moment_0", "mp_moment_scale_0", "mp_moment_1", "mp_moment_scale_1", "mp_moment_2", "mp_moment_scale_2", "mp_threshold_guess", "mp_stieltjes", "mp_stieltjes_real", "mp_stieltjes_deriv", "mp_stieltjes_poly", "skip_direction_terms", "skip_aggregate", "skip_fixed_k_moment", "one_layer_factors_c_gt_1", "one_layer_factors_c_lt_1", "ridge_moments", "ridge_direction_factors", "ridge_aggregate", "skip_under_edges", "skip_under_pole_terms", "skip_under_semicircle", "skip_under_overlaps", "skip_under_edge_overlaps", "skip_under_full_overlaps", "skip_under_direction_terms", "skip_under_aggregate", "skip_ridge_constants", "skip_ridge_smooth", "skip_ridge_poles", "skip_ridge_boundary_m", "skip_ridge_bulk", "skip_ridge_node", "skip_ridge_outlier", "skip_ridge_full_width", "skip_ridge_aggregate", "skip_ridge_edge"]
 
 
 @njit(cache=True, error_model="numpy")
@@ -756,6 +756,13 @@ def skip_ridge_full_width(pbar, q, sigma, lam, r, gp, psi2, e3, c):
     _x10 = _x5*sigma**4
     _x11 = lam**2*r
     return (_x5*(_x0*_x2 + psi2), -_x2*_x8/c - _x7*gp, -_x1*_x8*_x9 - _x7*_x9*c + gp*(_x0*_x10*gp + _x1*_x11*_x5) + psi2*(_x10*_x11*q**2 + _x2*_x5))
+
+
+@njit(cache=True, error_model="numpy")
+def skip_ridge_aggregate(G, Tr, Fr, T1, T2, eta2_test, d):
+    """(bias, variance) from the direction sums G, Tr, Fr and the bulk T1, T2."""
+    _x0 = (1/(d))
+    return (G + eta2_test*(-2*T1 - 2*Tr*_x0 + 1), eta2_test*(Fr*_x0 + T2))
 
 
 @njit(cache=True, error_model="numpy")

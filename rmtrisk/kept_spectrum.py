@@ -331,8 +331,7 @@ def _full_width(c, lam, sig, ell, e2te, d, pbar, q, rnorm, gp, xs, ws, n_in, the
         G += ell[i] * gam
         Tr += tr
         Fr += fr
-    variance = e2te * (psi2 + Fr / d)
-    bias = G + e2te * (1.0 - 2.0 * (1.0 - pbar) - 2.0 * Tr / d)
+    bias, variance = K.skip_ridge_aggregate(G, Tr, Fr, 1.0 - pbar, psi2, e2te, d)
     risk = bias + variance
     scale = abs(bias) + abs(variance)
     error = inner_res * scale + 4.0 * _EPS * scale
@@ -391,8 +390,7 @@ def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
             G += ell[i] * (acc[2 + 3 * i] + extra[3 * i])
             Tr += acc[3 + 3 * i] + extra[3 * i + 1]
             Fr += acc[4 + 3 * i] + extra[3 * i + 2]
-        new_var = e2te * (acc[1] + Fr / d)
-        new_bias = G + e2te * (1.0 - 2.0 * acc[0] - 2.0 * Tr / d)
+        new_bias, new_var = K.skip_ridge_aggregate(G, Tr, Fr, acc[0], acc[1], e2te, d)
         if idx > _OUTER_FIRST:
             diff = abs(new_bias - bias) + abs(new_var - variance)
         bias, variance = new_bias, new_var
@@ -572,8 +570,7 @@ def _mp_full_width(c, lam, a, b, sigmas, ell, et, dd, pbar, q, rnorm, gp, theta,
         G += mpmath.mpf(float(li)) * gam
         Tr += tr
         Fr += fr
-    variance = et * (psi2 + Fr / dd)
-    bias = G + et * (1 - 2 * (1 - pbar) - 2 * Tr / dd)
+    bias, variance = _call("skip_ridge_aggregate", G, Tr, Fr, 1 - pbar, psi2, et, dd)
     risk = bias + variance
     if not all(mpmath.isfinite(v) for v in (risk, bias, variance)):
         status = Status.NON_FINITE
@@ -655,8 +652,7 @@ def skip_ridge_risk_mp(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test:
             G += mpmath.mpf(float(li)) * gam
             Tr += tr
             Fr += fr
-        variance = et * (tot[1] + Fr / dd)
-        bias = G + et * (1 - 2 * tot[0] - 2 * Tr / dd)
+        bias, variance = _call("skip_ridge_aggregate", G, Tr, Fr, tot[0], tot[1], et, dd)
         risk = bias + variance
         if not all(mpmath.isfinite(v) for v in (risk, bias, variance)):
             status = Status.NON_FINITE

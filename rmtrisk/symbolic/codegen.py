@@ -147,6 +147,8 @@ def _skip_ridge_kernels() -> list[KernelSpec]:
                    (Z.pbar, Z.q, Z.sigma, Z.lam, Z.r, Z.gp, Z.psi2, Z.e3, Z.c),
                    sr.full_width_terms,
                    "(Gamma, trace, frob) of one direction when the bottleneck keeps everything."),
+        KernelSpec("skip_ridge_aggregate", sr.AGG, sr.aggregate,
+                   "(bias, variance) from the direction sums G, Tr, Fr and the bulk T1, T2."),
         KernelSpec("skip_ridge_edge", (forms[0], forms[1], Z.pbar, Z.q, Z.sigma, Z.lam),
                    sr.edge_matrix,
                    "(largest eigenvalue, determinant) of lam N (outlier test and root)."),

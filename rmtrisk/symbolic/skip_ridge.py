@@ -52,7 +52,9 @@ from typing import NamedTuple
 import sympy as sp
 
 __all__ = [
+    "AGG",
     "FORMS",
+    "aggregate",
     "Form",
     "SR",
     "SkipRidgeSymbols",
@@ -443,6 +445,22 @@ def edge_matrix() -> tuple[sp.Expr, sp.Expr]:
     half_tr = (M[0, 0] + M[1, 1]) / 2
     rad = sp.sqrt(((M[0, 0] - M[1, 1]) / 2) ** 2 + M[0, 1] ** 2)
     return half_tr + rad, M.det()
+
+
+#: Symbols of :func:`aggregate`: the direction sums ``G = sum l_i Gamma_i``, ``Tr``, ``Fr``, the
+#: bulk integrals ``T1 = T_psi``, ``T2 = T_psi2``, the test noise and the dimension.
+AGG = sp.symbols("G Tr Fr T1 T2 eta2_test d")
+
+
+def aggregate() -> tuple[sp.Expr, sp.Expr]:
+    """``(bias, variance)`` from the direction sums and the bulk integrals.
+
+    ``variance = eta_t^2 (T2 + Fr/d)`` and
+    ``bias = G + eta_t^2 (1 - 2 T1 - 2 Tr/d)``, so that
+    ``R = G + eta_t^2 (1 - 2 T1 + T2 + (Fr - 2 Tr)/d)`` (``d - 2 tr(Pi F) + tr(Pi F F^T)``).
+    """
+    G, Tr, Fr, T1, T2, e2t, d = AGG
+    return G + e2t * (1 - 2 * T1 - 2 * Tr / d), e2t * (T2 + Fr / d)
 
 
 def bulk_weights() -> tuple[sp.Expr, sp.Expr]:
