@@ -147,7 +147,13 @@ def asymptotic_risk(problem: Problem, variant: str = "default", *, finite_size: 
             out = _result(*ridge_bottleneck_risk(problem), variant, name, False)
     elif name == "skip-underparameterized":
         bias, variance, status = skip_under_risk(problem)
-        out = _result(bias, variance, variant, name, False, status)
+        corrected = finite_size and status in (Status.SUCCESS, Status.AT_EDGE)
+        if corrected:
+            # O(1/d): fluctuations of the signal quadratic forms (docs/skip_under.md)
+            from .skip_fluctuation import skip_fluctuation_correction
+
+            bias += skip_fluctuation_correction(problem)
+        out = _result(bias, variance, variant, name, corrected, status)
     elif problem.skip:
         bias, variance, status = skip_risk(problem, finite_size)
         out = _result(bias, variance, variant, name, finite_size, status)

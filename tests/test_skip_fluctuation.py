@@ -1,0 +1,95 @@
+"""O(1/d) fluctuation correction of the skip-connection bias, c < 1 (theory/skip_fluctuation.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rmtrisk import Problem
+from rmtrisk.montecarlo import monte_carlo_risk
+from rmtrisk.theory import asymptotic_risk
+from rmtrisk.theory.skip_fluctuation import (
+    mp_resolvent,
+    skip_fluctuation_components,
+    skip_fluctuation_correction,
+)
+from rmtrisk.theory.skip_under import skip_under_direction_terms, skip_under_risk
+
+SV = [2.0, 1.4, 1.0, 0.7]
+
+
+def make(d: int, c: float, kappa: float = 0.3, **kw) -> Problem:
+    base = dict(sv=SV, test_energy=[1.0] * 4, kappa=kappa, skip=True, eta2_train=1.0,
+                eta2_test=1.0)
+    base.update(kw)
+    return Problem(d=d, n=round(d / c), **base)
+
+
+def test_resolvent_branch():
+    c = 0.8
+    m0, mp0 = mp_resolvent(np.array([-1e-6 + 0j]), c)
+    assert m0[0].real == pytest.approx(c / (1 - c), rel=1e-4)
+    assert mp0[0].real == pytest.approx(c * c / (1 - c) ** 3, rel=1e-3)
+    z = np.array([-0.5 + 0j, 2.0 + 1e-14j, 1.0 + 0.5j])
+    m, _ = mp_resolvent(z, c)
+    assert np.allclose(z * m * m - ((1 - c) / c - z) * m + 1, 0, atol=1e-10)
+    assert m[0].real > 0 and m[1].imag > 0 and m[2].imag > 0
+
+
+@pytest.mark.parametrize("c,kappa", [(0.5, 0.1), (0.8, 0.3)])
+def test_base_is_leading_order(c, kappa):
+    p = make(400, c, kappa)
+    gamma, _, _ = skip_under_direction_terms(p.c, p.k / p.d, p.snr)
+    assert skip_fluctuation_components(p)["base"] == pytest.approx(float(np.sum(gamma)),
+                                                                    rel=1e-10)
+
+
+def test_order_one_over_d_and_scale_free():
+    small, large = make(200, 0.8), make(800, 0.8)
+    # O(1/d) up to the exact E Kq = d/(N - d - 1) in the mean shift
+    assert 200 * skip_fluctuation_correction(small) == pytest.approx(
+        800 * skip_fluctuation_correction(large), rel=2e-2)
+    scaled = make(200, 0.8, sv=[2 * s for s in SV], eta2_train=4.0)
+    assert skip_fluctuation_correction(scaled) == pytest.approx(
+        skip_fluctuation_correction(small), rel=1e-6)
+    coarse = skip_fluctuation_correction(small, nodes=150)
+    assert coarse == pytest.approx(skip_fluctuation_correction(small), rel=1e-6)
+    assert skip_fluctuation_correction(make(200, 0.8, kappa=1.0)) == 0.0
+
+
+def test_asymptotic_risk_finite_size_adds_the_bias_correction():
+    p = make(200, 0.8)
+    lim = asymptotic_risk(p)
+    fs = asymptotic_risk(p, finite_size=True)
+    assert fs.finite_size and fs.message == ""
+    assert fs.variance == lim.variance
+    assert fs.bias - lim.bias == pytest.approx(skip_fluctuation_correction(p), rel=1e-12)
+    assert 200 * (fs.bias - lim.bias) == pytest.approx(4.67, abs=0.05)
+    b, v, _ = skip_under_risk(p)
+    assert (b, v) == (lim.bias, lim.variance)
+
+
+def test_mean_shift_matches_exact_inverse_moment():
+    from rmtrisk.theory.skip_fluctuation import real_gaussian_mean_shift
+
+    c, d = 0.8, 400
+    n = round(d / c)
+    mu1 = real_gaussian_mean_shift(np.array([-1e-9 + 0j]), c)[0].real
+    assert mu1 == pytest.approx(c * c / (1 - c) ** 2, rel=1e-6)
+    assert c / (1 - c) + mu1 / d == pytest.approx(d / (n - d - 1), rel=5e-3)
+
+
+def test_small_bottleneck_and_outside_regime():
+    p = make(500, 0.8, kappa=None, k=2)
+    assert 0.0 < 500 * skip_fluctuation_correction(p) < 1.0
+    with pytest.raises(ValueError):
+        skip_fluctuation_correction(Problem(d=200, n=100, sv=SV, kappa=0.3, skip=True))
+
+
+def test_monte_carlo_c08():
+    p = make(120, 0.8)
+    mc = monte_carlo_risk(p, reps=600, seed=11, blas_threads=1)
+    lim = asymptotic_risk(p).bias
+    fs = asymptotic_risk(p, finite_size=True).bias
+    assert abs(mc.bias - fs) <= 3 * mc.bias_stderr
+    assert abs(mc.bias - fs) < abs(mc.bias - lim)
