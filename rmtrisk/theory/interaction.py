@@ -208,6 +208,23 @@ def _directions(r: int, w: np.ndarray):
                     yield i, j, np.sqrt(val) * col
 
 
+def _second_order(stats, m0: np.ndarray, n0: np.ndarray, w: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``(f(M0, N0), 1/2 sum Var(z) d^2 f/dz^2)`` by central differences along
+    :func:`_directions` (steps of ``_REL_STEP`` standard deviations)."""
+    r = m0.shape[0] // 2
+    base = stats(m0, n0)
+    second = np.zeros_like(base)
+    h = _REL_STEP
+    for i, j, amp in _directions(r, w):
+        dm = np.zeros_like(m0)
+        dn = np.zeros_like(n0)
+        dm[i, j] = dm[j, i] = h * amp[0]
+        dn[i, j] = dn[j, i] = h * amp[1]
+        second += 0.5 * (stats(m0 + dm, n0 + dn) + stats(m0 - dm, n0 - dn) - 2.0 * base) / h**2
+    return base, second
+
+
 def interaction_correction(problem: Problem, finite_size: bool = False) -> tuple[float, float]:
     """``(delta_bias, delta_variance)``: the O(1/d) interaction correction of the no-skip risk.
 
@@ -232,7 +249,6 @@ def interaction_correction(problem: Problem, finite_size: bool = False) -> tuple
         raise ValueError("interaction_correction covers lambda = 0 only")
     a, q, q2, _, _ = interaction_moments(problem, finite_size)
     sv = problem.sv_array
-    r = sv.size
     ell = problem.test_energy_array
     kept = np.asarray(problem.kept, dtype=int) - 1
     overparam = problem.d > problem.n
@@ -243,15 +259,7 @@ def interaction_correction(problem: Problem, finite_size: bool = False) -> tuple
         b, f2 = reduced_statistics(m, n2, sv, kept, overparam)
         return np.array([float(ell @ b), f2])
 
-    base = stats(m0, n0)
-    second = np.zeros(2)
-    h = _REL_STEP
-    for i, j, amp in _directions(r, w):
-        dm = np.zeros((2 * r, 2 * r))
-        dn = np.zeros((2 * r, 2 * r))
-        dm[i, j] = dm[j, i] = h * amp[0]
-        dn[i, j] = dn[j, i] = h * amp[1]
-        second += 0.5 * (stats(m0 + dm, n0 + dn) + stats(m0 - dm, n0 - dn) - 2.0 * base) / h**2
+    base, second = _second_order(stats, m0, n0, w)
     return float(second[0]), float(problem.eta2_test * second[1] / problem.d)
 
 
@@ -404,7 +412,6 @@ def ridge_interaction_risk(problem: Problem, finite_size: bool = True
     e2 = problem.eta2_train
     sv = problem.sv_array / np.sqrt(e2)
     lam = problem.reg / e2
-    r = sv.size
     ell = problem.test_energy_array
     kept = np.asarray(problem.kept, dtype=int) - 1
     m0, n0 = _ridge_matrices(sv, *_ridge_means(problem, finite_size))
@@ -414,15 +421,7 @@ def ridge_interaction_risk(problem: Problem, finite_size: bool = True
         b, f2 = ridge_reduced_statistics(m, n2, sv, lam, kept)
         return np.array([float(ell @ b), f2])
 
-    base = stats(m0, n0)
-    second = np.zeros(2)
-    h = _REL_STEP
-    for i, j, amp in _directions(r, w):
-        dm = np.zeros((2 * r, 2 * r))
-        dn = np.zeros((2 * r, 2 * r))
-        dm[i, j] = dm[j, i] = h * amp[0]
-        dn[i, j] = dn[j, i] = h * amp[1]
-        second += 0.5 * (stats(m0 + dm, n0 + dn) + stats(m0 - dm, n0 - dn) - 2.0 * base) / h**2
+    base, second = _second_order(stats, m0, n0, w)
     scale = problem.eta2_test / problem.d
     return (float(base[0] + second[0]), float(scale * (base[1] + second[1])),
             float(second[0]), float(scale * second[1]))
