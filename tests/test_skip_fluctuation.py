@@ -7,9 +7,9 @@ import pytest
 
 from rmtrisk import Problem
 from rmtrisk.montecarlo import monte_carlo_risk
+from rmtrisk.solver import stieltjes
 from rmtrisk.theory import asymptotic_risk
 from rmtrisk.theory.skip_fluctuation import (
-    mp_resolvent,
     skip_fluctuation_components,
     skip_fluctuation_correction,
 )
@@ -26,12 +26,14 @@ def make(d: int, c: float, kappa: float = 0.3, **kw) -> Problem:
 
 
 def test_resolvent_branch():
+    """The resolvent the correction uses (the engine's Stieltjes transform, law of A A^T)."""
     c = 0.8
-    m0, mp0 = mp_resolvent(np.array([-1e-6 + 0j]), c)
+    res = stieltjes(np.array([-1e-6 + 0j]), c, 1.0 / c)
+    m0, mp0 = res.m, res.dm
     assert m0[0].real == pytest.approx(c / (1 - c), rel=1e-4)
     assert mp0[0].real == pytest.approx(c * c / (1 - c) ** 3, rel=1e-3)
     z = np.array([-0.5 + 0j, 2.0 + 1e-14j, 1.0 + 0.5j])
-    m, _ = mp_resolvent(z, c)
+    m = stieltjes(z, c, 1.0 / c).m
     assert np.allclose(z * m * m - ((1 - c) / c - z) * m + 1, 0, atol=1e-10)
     assert m[0].real > 0 and m[1].imag > 0 and m[2].imag > 0
 

@@ -50,29 +50,20 @@ import numpy as np
 
 from ..problem import Problem
 
-__all__ = ["mp_resolvent", "real_gaussian_mean_shift", "skip_fluctuation_components",
+__all__ = ["real_gaussian_mean_shift", "skip_fluctuation_components",
            "skip_fluctuation_correction"]
 
 _REL_STEP = 1e-3
 _NODES = 300
 
 
-def mp_resolvent(z, c: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(m(z), m'(z))`` of the Marchenko-Pastur law of ``A A^T`` (ratio ``c < 1``, scale ``1/c``).
+def _resolvent(z, c: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(m(z), m'(z))`` of the law of ``A A^T`` (ratio ``c``, scale ``1/c``): the engine's
+    :func:`rmtrisk.solver.stieltjes` (real ``z`` on the support gives ``m(x + i0)``)."""
+    from ..solver import stieltjes
 
-    ``z`` complex, off the support or just above it (``x + i0``); Herglotz branch.
-    """
-    g, s = float(c), 1.0 / float(c)
-    z = np.asarray(z, dtype=complex)
-    bq = s * (1.0 - g) - z
-    disc = np.sqrt(bq * bq - 4.0 * g * s * z + 0j)
-    m1 = (bq + disc) / (2.0 * g * s * z)
-    m2 = (bq - disc) / (2.0 * g * s * z)
-    herglotz = np.imag(m1) * np.sign(np.imag(z) + 1e-300) > 0
-    pick = np.where(np.abs(np.imag(m1)) > 1e-14, herglotz, np.abs(m1) < np.abs(m2))
-    m = np.where(pick, m1, m2)
-    mp = -(g * s * m * m + m) / (2.0 * g * s * z * m - (s * (1.0 - g) - z))
-    return m, mp
+    res = stieltjes(z, c, 1.0 / c)
+    return np.asarray(res.m), np.asarray(res.dm)
 
 
 def _kept_grid(c: float, kappa: float, nodes: int) -> dict[str, np.ndarray | float]:
@@ -85,7 +76,7 @@ def _kept_grid(c: float, kappa: float, nodes: int) -> dict[str, np.ndarray | flo
     sn, sw = 0.5 * (sn + 1.0), 0.5 * sw
     x = b - (b - theta) * sn**2
     wx = sw * 2.0 * (b - theta) * sn
-    m, mp = mp_resolvent(x + 1e-14j, c)
+    m, mp = _resolvent(x + 0j, c)
     return dict(theta=theta, x=x, w=wx, m=m, mp=mp)
 
 
@@ -198,7 +189,7 @@ def skip_fluctuation_components(problem: Problem, nodes: int = _NODES) -> dict[s
     k_mean = [k0[0], k0[1], q_exact * np.eye(r)]
     out["mean_Kq"] = _signal_map(*k_mean, sv, ell, grid, q, 0.0 * rho)[0] - base
     zc, dz = _kept_contour(c, grid["theta"], nodes)
-    mc_, _ = mp_resolvent(zc, c)
+    mc_, _ = _resolvent(zc, c)
     shift = real_gaussian_mean_shift(zc, c) / d
     dp = np.array([-complex(np.sum(dz * shift / (1.0 - delta[i] * mc_) ** 2)) / (2j * np.pi)
                    for i in range(r)]).real
