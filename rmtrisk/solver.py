@@ -698,7 +698,7 @@ invalidate_stale_caches(globals(), __name__, "rmtrisk_solver")
 def _broadcast(*arrays: np.ndarray) -> tuple[tuple[int, ...], list[np.ndarray]]:
     b = np.broadcast_arrays(*arrays)
     shape = b[0].shape
-    return shape, [np.ascontiguousarray(x, dtype=float).ravel() for x in b]
+    return shape, [np.array(x, dtype=float).ravel() for x in b]
 
 
 def _maxiter(maxiter: Any) -> int:
@@ -827,8 +827,8 @@ def stieltjes(z: Any, gamma: Any, scale: Any = 1.0, *, m0: Any = None, maxiter: 
         raise ValueError("m0 must be finite (no NaN or inf)")
     b = np.broadcast_arrays(zz, g, s, mm0)
     shape = b[0].shape
-    zz, mm0 = (np.ascontiguousarray(b[i], dtype=complex).ravel() for i in (0, 3))
-    g, s = (np.ascontiguousarray(b[i], dtype=float).ravel() for i in (1, 2))
+    zz, mm0 = (np.array(b[i], dtype=complex).ravel() for i in (0, 3))
+    g, s = (np.array(b[i], dtype=float).ravel() for i in (1, 2))
     n = zz.size
     m = np.empty(n, dtype=complex)
     dm = np.empty(n, dtype=complex)
