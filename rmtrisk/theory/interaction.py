@@ -137,17 +137,21 @@ def fluctuation_weights(problem: Problem, finite_size: bool = False) -> np.ndarr
     return w
 
 
-def _leading_matrices(sv: np.ndarray, a: float, q: float, q2: float
+def _leading_matrices(sv: np.ndarray, a: float, q: float, na: float, nq: float
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """``M_0`` and ``N_0 = E B^T Q^2 B`` (the latter used for ``c < 1`` only)."""
+    """``M_0 = [[(a - 1) I, S^{-1}], [S^{-1}, q I]]`` and ``N_0 = diag(na I, nq I)``.
+
+    ``N_0 = E B^T Q^2 B``: ``na = a q``, ``nq = q2`` at lambda = 0 (used for ``c < 1`` only);
+    the lambda > 0 blocks come from :func:`_ridge_means`.
+    """
     r = sv.size
     m0 = np.zeros((2 * r, 2 * r))
     m0[:r, :r] = (a - 1.0) * np.eye(r)
     m0[:r, r:] = m0[r:, :r] = np.diag(1.0 / sv)
     m0[r:, r:] = q * np.eye(r)
     n0 = np.zeros((2 * r, 2 * r))
-    n0[:r, :r] = a * q * np.eye(r)
-    n0[r:, r:] = q2 * np.eye(r)
+    n0[:r, :r] = na * np.eye(r)
+    n0[r:, r:] = nq * np.eye(r)
     return m0, n0
 
 
@@ -252,7 +256,7 @@ def interaction_correction(problem: Problem, finite_size: bool = False) -> tuple
     ell = problem.test_energy_array
     kept = np.asarray(problem.kept, dtype=int) - 1
     overparam = problem.d > problem.n
-    m0, n0 = _leading_matrices(sv, a, q, q2)
+    m0, n0 = _leading_matrices(sv, a, q, a * q, q2)
     w = fluctuation_weights(problem, finite_size)
 
     def stats(m: np.ndarray, n2: np.ndarray) -> np.ndarray:
@@ -353,19 +357,6 @@ def _ridge_means(problem: Problem, finite_size: bool) -> tuple[float, float, flo
     return (n / d) * i11, i01, (n / d) * i12, i02
 
 
-def _ridge_matrices(sv: np.ndarray, a: float, m: float, na: float, nq: float
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    r = sv.size
-    m0 = np.zeros((2 * r, 2 * r))
-    m0[:r, :r] = (a - 1.0) * np.eye(r)
-    m0[:r, r:] = m0[r:, :r] = np.diag(1.0 / sv)
-    m0[r:, r:] = m * np.eye(r)
-    n0 = np.zeros((2 * r, 2 * r))
-    n0[:r, :r] = na * np.eye(r)
-    n0[r:, r:] = nq * np.eye(r)
-    return m0, n0
-
-
 def ridge_reduced_statistics(m: np.ndarray, n2: np.ndarray, sv: np.ndarray, lam: float,
                              kept: np.ndarray) -> tuple[np.ndarray, float]:
     """Exact ``||(I - W) u_i||^2`` and ``||W||_F^2`` at ``lambda > 0`` from ``2r x 2r`` forms.
@@ -414,7 +405,7 @@ def ridge_interaction_risk(problem: Problem, finite_size: bool = True
     lam = problem.reg / e2
     ell = problem.test_energy_array
     kept = np.asarray(problem.kept, dtype=int) - 1
-    m0, n0 = _ridge_matrices(sv, *_ridge_means(problem, finite_size))
+    m0, n0 = _leading_matrices(sv, *_ridge_means(problem, finite_size))
     w = ridge_fluctuation_weights(problem)
 
     def stats(m: np.ndarray, n2: np.ndarray) -> np.ndarray:
