@@ -410,10 +410,12 @@ def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
 
 
 @njit(cache=True, error_model="numpy")
-def _skip_ridge_grid(c, kappa, lam, e2te, sig, ell, d, maxiter,
+def _skip_ridge_grid(c, kappa, reg, e2tr, e2te, sv, ell, d, maxiter,
                      risk, bias, var, theta, nout, st, err, nodes):
     for i in range(c.size):
-        out = _cell(c[i], kappa[i], lam[i], sig, ell, e2te[i], d, maxiter)
+        # noise units: lam = reg / eta2_train, sigma = sv / eta_train
+        out = _cell(c[i], kappa[i], reg[i] / e2tr[i], sv / math.sqrt(e2tr[i]), ell, e2te[i], d,
+                    maxiter)
         risk[i], bias[i], var[i], theta[i] = out[0], out[1], out[2], out[3]
         nout[i], st[i], err[i], nodes[i] = out[4], out[5], out[6], out[7]
 
@@ -488,18 +490,8 @@ def skip_ridge_risk(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test: An
     st = np.empty(n, dtype=np.int8)
     err = np.empty(n)
     nodes = np.empty(n, dtype=np.int64)
-    lam = rr / e2tr
-    # sigma enters per cell through eta2_train: one compiled call per distinct training noise
-    for e in np.unique(e2tr):
-        sel = np.flatnonzero(e2tr == e)
-        sub = [np.empty(sel.size) for _ in range(4)]
-        sub_n, sub_st = np.empty(sel.size, dtype=np.int64), np.empty(sel.size, dtype=np.int8)
-        sub_e, sub_nodes = np.empty(sel.size), np.empty(sel.size, dtype=np.int64)
-        _skip_ridge_grid(cc[sel], kk[sel], lam[sel], e2te[sel], svs / math.sqrt(e), ell,
-                         float(d), maxiter, *sub, sub_n, sub_st, sub_e, sub_nodes)
-        for full, part in zip(outs, sub, strict=True):
-            full[sel] = part
-        nout[sel], st[sel], err[sel], nodes[sel] = sub_n, sub_st, sub_e, sub_nodes
+    _skip_ridge_grid(cc, kk, rr, e2tr, e2te, svs, ell, float(d), maxiter, *outs, nout, st,
+                     err, nodes)
     risk, bias, var, theta = (_frozen(x.reshape(shape)) for x in outs)
     out = SkipRidgeResult(risk, bias, var, theta, _frozen(nout.reshape(shape)),
                           _frozen(st.reshape(shape)), _frozen(err.reshape(shape)),
