@@ -211,7 +211,9 @@ def test_ridge_leading_order_and_dispatch() -> None:
 def test_ridge_finite_size_closes_monte_carlo_gap() -> None:
     p = Problem(200, c=1.0, sv=[2.0, 1.4, 1.0, 0.7], test_energy=[1.0] * 4, k=2, reg=0.05)
     mc = monte_carlo_risk(p, reps=300, seed=5, blas_threads=1)
-    lead = asymptotic_risk(p)
+    lead = asymptotic_risk(p, limit=True)
+    default = asymptotic_risk(p)  # limit + bias interaction
     fin = asymptotic_risk(p, finite_size=True)
     assert (mc.risk - lead.risk) / mc.stderr > 4
+    assert abs(mc.risk - default.risk) / mc.stderr < 3
     assert abs(mc.risk - fin.risk) / mc.stderr < 3

@@ -214,7 +214,8 @@ def test_every_status_is_produced():
     assert nf.status[()] == Status.NON_FINITE
     seen.add(int(nf.status[()]))
     seen |= set(stieltjes(-1.0, 0.5, m0=-3.0).status.ravel().tolist())
-    assert seen == {int(s) for s in Status}
+    # INVALID_VALUE is assigned by the result policy (rmtrisk.status.settle), never by a kernel
+    assert seen == {int(s) for s in Status} - {int(Status.INVALID_VALUE)}
 
 
 def test_throw_raises_solver_error():

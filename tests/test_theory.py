@@ -35,7 +35,7 @@ def make(c, d=1000, **kw):
 @pytest.mark.parametrize("c", [0.3, 0.5, 1.5, 4.0])
 def test_wide_bottleneck_equals_one_layer_sum(c):
     p = make(c)
-    got = asymptotic_risk(p)
+    got = asymptotic_risk(p, limit=True)
     b, v = one_layer(p.c, p.snr)
     assert got.bias == pytest.approx(np.dot(p.test_energy_array, b), rel=1e-13)
     assert got.variance == pytest.approx(0.5 * v.sum() / p.d, rel=1e-13)
@@ -44,7 +44,7 @@ def test_wide_bottleneck_equals_one_layer_sum(c):
 
 def test_bottleneck_drops_directions_outside_the_critical_set():
     p = make(2.0, k=2, critical_set=[1, 3])
-    got = asymptotic_risk(p)
+    got = asymptotic_risk(p, limit=True)
     b, v = one_layer(p.c, p.snr)
     ell = p.test_energy_array
     assert got.bias == pytest.approx(ell[0] * b[0] + ell[2] * b[2] + ell[1] + ell[3], rel=1e-13)
@@ -56,14 +56,14 @@ def test_limits_c_to_infinity_and_sigma_to_zero_and_infinity():
     p = make(1e6, d=10**9)
     b, v = one_layer(1e6, p.snr)
     t = p.snr
-    assert asymptotic_risk(p).variance * p.d / 0.5 == pytest.approx(np.sum(t / (1 + t)), rel=1e-5)
+    assert asymptotic_risk(p, limit=True).variance * p.d / 0.5 == pytest.approx(np.sum(t / (1 + t)), rel=1e-5)
     # sigma -> 0: nothing learned, bias -> sum l_i, variance -> 0
     weak = make(2.0, sv=[1e-6], test_energy=[0.3])
-    r = asymptotic_risk(weak)
+    r = asymptotic_risk(weak, limit=True)
     assert r.bias == pytest.approx(0.3, rel=1e-10) and r.variance < 1e-12
     # sigma -> infinity (c > 1): bias -> 0, variance -> (eta_tst^2 / d) c / (c - 1) per direction
     strong = make(2.0, sv=[1e6], test_energy=[0.3])
-    r = asymptotic_risk(strong)
+    r = asymptotic_risk(strong, limit=True)
     assert r.bias < 1e-20 and r.variance == pytest.approx(0.5 * 2 / 1000, rel=1e-10)
 
 
@@ -130,7 +130,7 @@ def test_optimal_training_noise_matches_closed_form(c, kappa):
     p = Problem(d=d, n=round(d / c), sv=[1.0], test_energy=[kappa / d], eta2_train=1.0,
                 eta2_test=1.0, k=1)
     theta = optimal_training_snr(c, kappa)
-    found = optimal_training_noise(p)
+    found = optimal_training_noise(p, limit=True)
     assert 1 / found.eta2_train == pytest.approx(theta, rel=1e-6)
 
 

@@ -1,7 +1,20 @@
-"""Asymptotic (high-dimensional) test risk: closed forms, default and published variants.
+"""High-dimensional test risk: closed forms, default and published variants.
 
 :func:`asymptotic_risk` dispatches a :class:`~rmtrisk.problem.Problem` to the closed form of its
-regime and returns a :class:`RiskResult` that carries a :class:`~rmtrisk.status.Status`.
+regime and returns a :class:`RiskResult` that carries a :class:`~rmtrisk.status.Status`, the
+solver's error estimate and the list of terms the value contains.
+
+Which terms. Two scalings of the signal are natural: spiked (``sv`` fixed as ``d`` grows) and
+per-sample (``sv**2 = N e`` with fixed per-sample energies ``e``, so the SNR grows with ``d``).
+In the per-sample scaling every kept direction's own bias ``l_i / (1 + t_i)**2`` is
+``O(1/d**2)`` while the bias that the signal directions induce in each other through the shared
+noise (the "interaction", ``O(r/d)`` in the spiked scaling) is ``O(1/d)``, the same order as
+the variance: there it is leading order. The default is therefore the best prediction at the
+problem's own ``d`` that is right at leading order in both scalings: the ``d -> infinity``
+limit plus the interaction term of the bias (no skip connection, any ``reg``).
+``limit=True`` gives the strict ``d -> infinity`` limit; ``finite_size=True`` adds every
+finite-``d`` correction that is derived (exact Gaussian moments, variance interaction,
+fluctuation corrections).
 """
 
 from __future__ import annotations
@@ -10,18 +23,24 @@ import math
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from ..problem import Problem
-from ..status import SolverError, Status
+from ..status import SolverError, Status, check_invariants, settle
 from .bottleneck import bottleneck_risk
-from .interaction import ridge_interaction_risk
+from .interaction import interaction_correction, ridge_interaction_risk
 from .one_layer import direction_factors, optimal_training_snr
 from .paper import paper_bottleneck_risk, paper_skip_risk
 from .ridge import optimal_regularization, ridge_bottleneck_risk
 from .skip import skip_risk
+from .skip_fluctuation import skip_fluctuation_correction
 from .skip_ridge import skip_ridge_risk
 from .skip_under import skip_under_risk
 
 __all__ = [
+    "TERMS_FINITE_SIZE",
+    "TERMS_INTERACTION",
+    "TERMS_LIMIT",
     "VARIANTS",
     "RiskResult",
     "asymptotic_risk",
@@ -33,10 +52,15 @@ __all__ = [
 
 VARIANTS = ("default", "paper")
 
+#: ``RiskResult.terms`` of the three levels.
+TERMS_LIMIT = "limit"
+TERMS_INTERACTION = "limit + bias interaction O(r/d)"
+TERMS_FINITE_SIZE = "finite-size"
+
 
 @dataclass(frozen=True)
 class RiskResult:
-    """Asymptotic risk of one problem.
+    """High-dimensional test risk of one problem.
 
     Attributes
     ----------
@@ -44,6 +68,8 @@ class RiskResult:
         Test risk and its split (``variance = (eta_tst^2 / d) ||W||_F^2``, ``bias = risk -
         variance``); ``inf`` at the interpolation threshold, ``nan`` when unsupported.
     status : Status
+        After the package's status policy (:func:`rmtrisk.status.settle`): ``SUCCESS`` means
+        the value is converged and satisfies the physical invariants.
     variant : str
         ``"default"`` (derivation- and Monte-Carlo-supported) or ``"paper"`` (published).
     regime : str
@@ -51,7 +77,13 @@ class RiskResult:
     finite_size : bool
         Whether exact finite-``d`` expectations replaced their limits.
     message : str
-        Why the status is not SUCCESS (empty otherwise).
+        Why the status is not SUCCESS, or a note on how it was reached (empty otherwise).
+    error : float
+        Estimated absolute error of ``risk`` from the solver (0 for closed forms).
+    terms : str
+        Which terms the value contains: ``"limit"`` (strict ``d -> infinity`` limit),
+        ``"limit + bias interaction O(r/d)"`` (the default without skip connection) or
+        ``"finite-size"``.
     """
 
     risk: float
@@ -62,6 +94,8 @@ class RiskResult:
     regime: str
     finite_size: bool = False
     message: str = ""
+    error: float = 0.0
+    terms: str = TERMS_LIMIT
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (status by name)."""
@@ -81,35 +115,81 @@ def regime(problem: Problem) -> str:
     return "skip-proportional" if problem.c > 1 else "skip-underparameterized"
 
 
-def _result(bias: float, variance: float, variant: str, name: str, finite_size: bool,
-            status: Status = Status.SUCCESS) -> RiskResult:
+def _scale(problem: Problem) -> float:
+    """Size of the terms a risk is a difference of (for the sign invariants)."""
+    return float(np.sum(problem.test_energy_array)) + problem.eta2_test
+
+
+def _result(problem: Problem, bias: float, variance: float, variant: str, name: str,
+            finite_size: bool, status: Status = Status.SUCCESS, error: float = 0.0,
+            terms: str = TERMS_LIMIT) -> RiskResult:
+    """Assemble a :class:`RiskResult` under the status policy (:mod:`rmtrisk.status`)."""
     risk = bias + variance
-    if status not in (Status.SUCCESS, Status.AT_EDGE):
-        return RiskResult(risk, bias, variance, status, variant, name, finite_size,
-                          f"the solver reported {status.name}")
+    status, message = settle(status, risk, error)
+    if status is not Status.SUCCESS:
+        return RiskResult(risk, bias, variance, status, variant, name, finite_size, message,
+                          error, terms)
     if math.isinf(risk) and not math.isnan(risk):
         return RiskResult(math.inf, bias, variance, Status.AT_INTERPOLATION_THRESHOLD, variant,
-                          name, finite_size, "finite-size expectation is infinite (d - N small)")
+                          name, finite_size, "finite-size expectation is infinite (d - N small)",
+                          error, terms)
     if not math.isfinite(risk):
         return RiskResult(risk, bias, variance, Status.NON_FINITE, variant, name, finite_size,
-                          "non-finite risk")
-    message = "the threshold sits at a spectral edge" if status is Status.AT_EDGE else ""
-    return RiskResult(risk, bias, variance, status, variant, name, finite_size, message)
+                          "non-finite risk", error, terms)
+    broken = check_invariants(risk, bias, variance, problem.skip, _scale(problem))
+    if broken:
+        return RiskResult(risk, bias, variance, Status.INVALID_VALUE, variant, name,
+                          finite_size, f"{broken}: outside the formula's domain of validity",
+                          error, terms)
+    return RiskResult(risk, bias, variance, status, variant, name, finite_size, message,
+                      error, terms)
+
+
+def _no_skip(problem: Problem, name: str, finite_size: bool, limit: bool) -> RiskResult:
+    """The model without skip connection: limit, limit + bias interaction, or finite size."""
+    if problem.reg > 0:
+        if finite_size:  # O(1/d): mean shift of the traces + interaction (docs/interaction.md)
+            bias, variance, _, _ = ridge_interaction_risk(problem, finite_size=True)
+            return _result(problem, bias, variance, "default", name, True,
+                           terms=TERMS_FINITE_SIZE)
+        bias, variance = ridge_bottleneck_risk(problem)
+        if limit or not np.isfinite(bias + variance):
+            return _result(problem, bias, variance, "default", name, False)
+        _, _, d_bias, _ = ridge_interaction_risk(problem, finite_size=False)
+        return _result(problem, bias + d_bias, variance, "default", name, False,
+                       terms=TERMS_INTERACTION)
+    if finite_size:
+        return _result(problem, *bottleneck_risk(problem, True), "default", name, True,
+                       terms=TERMS_FINITE_SIZE)
+    bias, variance = bottleneck_risk(problem, False)
+    if limit or not np.isfinite(bias + variance):
+        return _result(problem, bias, variance, "default", name, False)
+    d_bias, _ = interaction_correction(problem, finite_size=False)
+    return _result(problem, bias + d_bias, variance, "default", name, False,
+                   terms=TERMS_INTERACTION)
 
 
 def asymptotic_risk(problem: Problem, variant: str = "default", *, finite_size: bool = False,
-                    throw: bool = True) -> RiskResult:
-    """High-dimensional limit of the test risk of the problem's critical point.
+                    limit: bool = False, throw: bool = True) -> RiskResult:
+    """High-dimensional test risk of the problem's critical point.
 
     Parameters
     ----------
     problem : Problem
     variant : {"default", "paper"}
         ``"default"``: the formulas that derivation and Monte Carlo support; ``"paper"``: the
-        published formulas of arXiv:2505.24668 exactly as transcribed in MODEL.md §4 (c > 1).
+        published formulas of arXiv:2505.24668 as the authors' code evaluates them (c > 1,
+        ``reg = 0``; docs/paper.md).
     finite_size : bool
-        Replace limiting resolvent moments by exact finite-``d`` Gaussian expectations where
-        they are known (default variant only).
+        Add every derived finite-``d`` correction: exact Gaussian resolvent moments, the
+        interaction of signal directions in bias and variance, fluctuation corrections
+        (default variant only).
+    limit : bool
+        Return the strict ``d -> infinity`` limit. By default the result is the best prediction
+        at the problem's own ``d`` that is right at leading order in both the spiked and the
+        per-sample scaling: the limit plus the ``O(r/d)`` interaction of signal directions in
+        the bias, which is leading order when ``sv**2`` grows like ``N`` (module docstring).
+        ``RiskResult.terms`` says which terms a value contains.
     throw : bool
         Raise :class:`~rmtrisk.status.SolverError` when the status is not SUCCESS; with
         ``False`` the status is returned in the result.
@@ -118,10 +198,14 @@ def asymptotic_risk(problem: Problem, variant: str = "default", *, finite_size: 
     -------
     RiskResult
     """
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a rmtrisk.Problem, got {type(problem).__name__}")
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
     if finite_size and variant == "paper":
         raise ValueError("finite_size applies to variant='default' only")
+    if finite_size and limit:
+        raise ValueError("finite_size=True and limit=True exclude each other")
     name = regime(problem)
     if name == "interpolation-threshold":
         out = RiskResult(math.inf, math.inf, math.inf, Status.AT_INTERPOLATION_THRESHOLD,
@@ -130,35 +214,29 @@ def asymptotic_risk(problem: Problem, variant: str = "default", *, finite_size: 
         out = RiskResult(math.nan, math.nan, math.nan, Status.UNSUPPORTED, variant, name,
                          finite_size, "the paper's formulas cover c > 1 and lambda = 0 only")
     elif name == "skip-ridge":
-        bias, variance, status = skip_ridge_risk(problem)
+        bias, variance, status, error = skip_ridge_risk(problem)
         if status is Status.UNSUPPORTED:
             out = RiskResult(math.nan, math.nan, math.nan, status, variant, name, False,
                              "skip connection with lambda > 0: global minimizer only")
         else:
-            out = _result(bias, variance, variant, name, False, status)
+            out = _result(problem, bias, variance, variant, name, False, status, error)
     elif variant == "paper":
         parts = paper_skip_risk(problem) if problem.skip else paper_bottleneck_risk(problem)
-        out = _result(*parts, variant, name, finite_size)
-    elif name == "ridge-bottleneck":
-        if finite_size:  # O(1/d): mean shift of the traces + interaction (docs/interaction.md)
-            bias, variance, _, _ = ridge_interaction_risk(problem, finite_size=True)
-            out = _result(bias, variance, variant, name, True)
-        else:
-            out = _result(*ridge_bottleneck_risk(problem), variant, name, False)
+        out = _result(problem, *parts, variant, name, finite_size)
+    elif not problem.skip:
+        out = _no_skip(problem, name, finite_size, limit)
     elif name == "skip-underparameterized":
         bias, variance, status = skip_under_risk(problem)
         corrected = finite_size and status in (Status.SUCCESS, Status.AT_EDGE)
         if corrected:
             # O(1/d): fluctuations of the signal quadratic forms (docs/skip_under.md)
-            from .skip_fluctuation import skip_fluctuation_correction
-
             bias += skip_fluctuation_correction(problem)
-        out = _result(bias, variance, variant, name, corrected, status)
-    elif problem.skip:
-        bias, variance, status = skip_risk(problem, finite_size)
-        out = _result(bias, variance, variant, name, finite_size, status)
+        out = _result(problem, bias, variance, variant, name, corrected, status,
+                      terms=TERMS_FINITE_SIZE if corrected else TERMS_LIMIT)
     else:
-        out = _result(*bottleneck_risk(problem, finite_size), variant, name, finite_size)
+        bias, variance, status, error = skip_risk(problem, finite_size)
+        out = _result(problem, bias, variance, variant, name, finite_size, status, error,
+                      terms=TERMS_FINITE_SIZE if finite_size else TERMS_LIMIT)
     if finite_size and not out.finite_size and out.status is Status.SUCCESS:
         out = replace(out, message="no finite-size correction is derived for this regime; "
                                    "the d -> infinity limit is returned")

@@ -30,12 +30,13 @@ class OptimalNoise(NamedTuple):
 
 
 def optimal_bottleneck(problem: Problem, variant: str = "default",
-                       finite_size: bool = False) -> OptimalBottleneck:
+                       finite_size: bool = False, limit: bool = False) -> OptimalBottleneck:
     """Bottleneck width ``k*`` minimizing the risk of the no-skip global minimizer.
 
     Without skip the global minimizer keeps the top-``k`` directions; direction ``i`` lowers
     the risk iff ``l_i (1 - b_i) > eta_tst^2 v_i / d`` (bias gained against variance paid),
-    so ``k*`` trades bias for variance. Widths ``k > r`` equal ``k = r``.
+    so ``k*`` trades bias for variance. Widths ``k > r`` equal ``k = r``. ``finite_size`` and
+    ``limit`` select the terms as in :func:`~rmtrisk.theory.asymptotic_risk`.
     """
     from . import asymptotic_risk  # local: the package imports this module
 
@@ -44,7 +45,8 @@ def optimal_bottleneck(problem: Problem, variant: str = "default",
     if problem.critical_set is not None:
         problem = problem.replace(critical_set=None)
     risks = np.array([
-        asymptotic_risk(problem.replace(k=k), variant, finite_size=finite_size).risk
+        asymptotic_risk(problem.replace(k=k), variant, finite_size=finite_size,
+                        limit=limit and variant == "default").risk
         for k in range(1, problem.r + 1)
     ])
     best = int(np.argmin(risks))
@@ -83,13 +85,15 @@ def log_scan_minimize(values: Callable[[np.ndarray], np.ndarray], lo: float, hi:
 
 
 def optimal_training_noise(problem: Problem, bounds: tuple[float, float] = (1e-6, 1e6),
-                           finite_size: bool = False, grid: int = 61) -> OptimalNoise:
+                           finite_size: bool = False, grid: int = 61, limit: bool = False
+                           ) -> OptimalNoise:
     """Training-noise level ``eta2_train`` minimizing the default asymptotic risk.
 
     :func:`log_scan_minimize` over ``bounds`` with ``grid`` scan points (the risk can have
     several local minima in the noise level, e.g. with a skip connection and a strong test
-    signal). Levels whose status is neither SUCCESS nor AT_EDGE (e.g. a quadrature that did not
-    converge) are skipped. For a rank-one one-layer problem it reproduces
+    signal). Levels whose status is not SUCCESS (e.g. a quadrature that did not converge, or a
+    value outside a formula's domain) are skipped. ``finite_size`` and ``limit`` select the
+    terms as in :func:`~rmtrisk.theory.asymptotic_risk`. For a rank-one one-layer problem it reproduces
     :func:`~rmtrisk.theory.one_layer.optimal_training_snr`.
 
     Raises
@@ -110,8 +114,8 @@ def optimal_training_noise(problem: Problem, bounds: tuple[float, float] = (1e-6
         out = []
         for e in eta2:
             res = asymptotic_risk(problem.replace(eta2_train=float(e)), finite_size=finite_size,
-                                  throw=False)
-            ok = res.status in (Status.SUCCESS, Status.AT_EDGE) and np.isfinite(res.risk)
+                                  limit=limit, throw=False)
+            ok = res.status is Status.SUCCESS and np.isfinite(res.risk)
             out.append(float(res.risk) if ok else np.nan)
         return np.array(out)
 

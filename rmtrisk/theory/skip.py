@@ -31,8 +31,9 @@ from ..status import Status
 __all__ = ["skip_fixed_k_risk", "skip_risk"]
 
 
-def skip_risk(problem: Problem, finite_size: bool = False) -> tuple[float, float, Status]:
-    """``(bias, variance, status)`` of the skip-connection minimizer, c > 1, lambda = 0.
+def skip_risk(problem: Problem, finite_size: bool = False
+              ) -> tuple[float, float, Status, float]:
+    """``(bias, variance, status, error)`` of the skip-connection minimizer, c > 1, lambda = 0.
 
     Bottleneck widths beyond ``N`` keep the whole noise spectrum (``kappa -> 1/c``). With
     ``finite_size`` the resolvent mean ``q = c / ((c - 1) eta^2)`` in ``||W||_F^2`` becomes
@@ -44,14 +45,15 @@ def skip_risk(problem: Problem, finite_size: bool = False) -> tuple[float, float
     res = skip_proportional_risk(problem.c, kappa, problem.eta2_train, problem.eta2_test,
                                  problem.sv_array, problem.test_energy_array, problem.d)
     bias, variance, status = float(res.bias), float(res.variance), Status(int(res.status))
-    if finite_size and status.ok:
+    error = float(res.error)
+    if finite_size and status in (Status.SUCCESS, Status.AT_EDGE):
         d, n, e2 = problem.d, problem.n, problem.eta2_train
         if d - n - 1 <= 0:
-            return bias, np.inf, Status.AT_INTERPOLATION_THRESHOLD
+            return bias, np.inf, Status.AT_INTERPOLATION_THRESHOLD, error
         shift = (d / (d - n - 1) - problem.c / (problem.c - 1)) / e2  # q_finite - q
         D = -(1 / e2 + 1 / problem.sv_array**2)
         variance += problem.eta2_test / d * float(np.sum(-kappa * shift / D))
-    return bias, variance, status
+    return bias, variance, status, error
 
 
 def skip_fixed_k_risk(problem: Problem, finite_size: bool = False) -> tuple[float, float]:

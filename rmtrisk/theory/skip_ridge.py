@@ -25,8 +25,8 @@ from ..status import Status
 __all__ = ["skip_ridge_risk"]
 
 
-def skip_ridge_risk(problem: Problem) -> tuple[float, float, Status]:
-    """``(bias, variance, status)`` of the skip-connection global minimizer at ``lambda > 0``.
+def skip_ridge_risk(problem: Problem) -> tuple[float, float, Status, float]:
+    """``(bias, variance, status, error)`` of the skip-connection global minimizer at ``lambda > 0``.
 
     Parameters
     ----------
@@ -43,12 +43,14 @@ def skip_ridge_risk(problem: Problem) -> tuple[float, float, Status]:
         The solver's status (SUCCESS, AT_EDGE when the bottleneck keeps the whole noise
         spectrum, MAX_ITERATIONS if the quadrature did not converge, NON_FINITE), or
         UNSUPPORTED outside the regime.
+    error : float
+        The solver's error estimate of the risk.
     """
     if not problem.skip or problem.reg <= 0 or problem.critical_set is not None:
-        return math.nan, math.nan, Status.UNSUPPORTED
+        return math.nan, math.nan, Status.UNSUPPORTED, math.nan
     from ..kept_spectrum import skip_ridge_risk as solve
 
     kappa = min(problem.k, problem.d, problem.n) / problem.d
     res = solve(problem.c, kappa, problem.reg, problem.eta2_train, problem.eta2_test,
                 problem.sv_array, problem.test_energy_array, problem.d)
-    return float(res.bias), float(res.variance), Status(int(res.status))
+    return float(res.bias), float(res.variance), Status(int(res.status)), float(res.error)
