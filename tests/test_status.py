@@ -47,7 +47,7 @@ def test_terms_and_exclusive_options():
     assert lim.terms == theory.TERMS_LIMIT
     assert default.terms == theory.TERMS_INTERACTION
     assert fin.terms == theory.TERMS_FINITE_SIZE
-    assert default.variance == lim.variance and default.bias != lim.bias
+    assert default.variance != lim.variance and default.bias != lim.bias
     with pytest.raises(ValueError, match="exclude"):
         asymptotic_risk(p, finite_size=True, limit=True)
     with pytest.raises(TypeError, match="problem must be a rmtrisk.Problem"):

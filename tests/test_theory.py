@@ -56,7 +56,8 @@ def test_limits_c_to_infinity_and_sigma_to_zero_and_infinity():
     p = make(1e6, d=10**9)
     b, v = one_layer(1e6, p.snr)
     t = p.snr
-    assert asymptotic_risk(p, limit=True).variance * p.d / 0.5 == pytest.approx(np.sum(t / (1 + t)), rel=1e-5)
+    got = asymptotic_risk(p, limit=True).variance * p.d / 0.5
+    assert got == pytest.approx(np.sum(t / (1 + t)), rel=1e-5)
     # sigma -> 0: nothing learned, bias -> sum l_i, variance -> 0
     weak = make(2.0, sv=[1e-6], test_energy=[0.3])
     r = asymptotic_risk(weak, limit=True)

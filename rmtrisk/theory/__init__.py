@@ -11,7 +11,9 @@ In the per-sample scaling every kept direction's own bias ``l_i / (1 + t_i)**2``
 noise (the "interaction", ``O(r/d)`` in the spiked scaling) is ``O(1/d)``, the same order as
 the variance: there it is leading order. The default is therefore the best prediction at the
 problem's own ``d`` that is right at leading order in both scalings: the ``d -> infinity``
-limit plus the interaction term of the bias (no skip connection, any ``reg``).
+limit plus the interaction of signal directions (no skip connection, any ``reg``; in the
+bias on both sides of ``c = 1``, in the variance for ``c > 1`` and for ``reg > 0``, where it is
+the ``O(r/d)`` term of the same order in the spiked scaling).
 ``limit=True`` gives the strict ``d -> infinity`` limit; ``finite_size=True`` adds every
 finite-``d`` correction that is derived (exact Gaussian moments, variance interaction,
 fluctuation corrections).
@@ -54,7 +56,7 @@ VARIANTS = ("default", "paper")
 
 #: ``RiskResult.terms`` of the three levels.
 TERMS_LIMIT = "limit"
-TERMS_INTERACTION = "limit + bias interaction O(r/d)"
+TERMS_INTERACTION = "limit + interaction O(r/d)"
 TERMS_FINITE_SIZE = "finite-size"
 
 
@@ -82,7 +84,7 @@ class RiskResult:
         Estimated absolute error of ``risk`` from the solver (0 for closed forms).
     terms : str
         Which terms the value contains: ``"limit"`` (strict ``d -> infinity`` limit),
-        ``"limit + bias interaction O(r/d)"`` (the default without skip connection) or
+        ``"limit + interaction O(r/d)"`` (the default without skip connection) or
         ``"finite-size"``.
     """
 
@@ -155,16 +157,17 @@ def _no_skip(problem: Problem, name: str, finite_size: bool, limit: bool) -> Ris
         bias, variance = ridge_bottleneck_risk(problem)
         if limit or not np.isfinite(bias + variance):
             return _result(problem, bias, variance, "default", name, False)
-        _, _, d_bias, _ = ridge_interaction_risk(problem, finite_size=False)
-        return _result(problem, bias + d_bias, variance, "default", name, False,
-                       terms=TERMS_INTERACTION)
+        bias, variance, _, _ = ridge_interaction_risk(problem, finite_size=False)
+        return _result(problem, bias, variance, "default", name, False, terms=TERMS_INTERACTION)
     if finite_size:
         return _result(problem, *bottleneck_risk(problem, True), "default", name, True,
                        terms=TERMS_FINITE_SIZE)
     bias, variance = bottleneck_risk(problem, False)
     if limit or not np.isfinite(bias + variance):
         return _result(problem, bias, variance, "default", name, False)
-    d_bias, _ = interaction_correction(problem, finite_size=False)
+    d_bias, d_variance = interaction_correction(problem, finite_size=False)
+    if problem.c > 1:  # c < 1: the variance stays at its limit, as with finite_size (docs)
+        variance += d_variance
     return _result(problem, bias + d_bias, variance, "default", name, False,
                    terms=TERMS_INTERACTION)
 
@@ -187,8 +190,8 @@ def asymptotic_risk(problem: Problem, variant: str = "default", *, finite_size: 
     limit : bool
         Return the strict ``d -> infinity`` limit. By default the result is the best prediction
         at the problem's own ``d`` that is right at leading order in both the spiked and the
-        per-sample scaling: the limit plus the ``O(r/d)`` interaction of signal directions in
-        the bias, which is leading order when ``sv**2`` grows like ``N`` (module docstring).
+        per-sample scaling: the limit plus the ``O(r/d)`` interaction of signal directions,
+        which is leading order in the bias when ``sv**2`` grows like ``N`` (module docstring).
         ``RiskResult.terms`` says which terms a value contains.
     throw : bool
         Raise :class:`~rmtrisk.status.SolverError` when the status is not SUCCESS; with

@@ -93,8 +93,8 @@ def optimal_training_noise(problem: Problem, bounds: tuple[float, float] = (1e-6
     several local minima in the noise level, e.g. with a skip connection and a strong test
     signal). Levels whose status is not SUCCESS (e.g. a quadrature that did not converge, or a
     value outside a formula's domain) are skipped. ``finite_size`` and ``limit`` select the
-    terms as in :func:`~rmtrisk.theory.asymptotic_risk`. For a rank-one one-layer problem it reproduces
-    :func:`~rmtrisk.theory.one_layer.optimal_training_snr`.
+    terms as in :func:`~rmtrisk.theory.asymptotic_risk`. For a rank-one one-layer problem with
+    ``limit=True`` it reproduces :func:`~rmtrisk.theory.one_layer.optimal_training_snr`.
 
     Raises
     ------

@@ -26,7 +26,7 @@ __all__ = ["skip_ridge_risk"]
 
 
 def skip_ridge_risk(problem: Problem) -> tuple[float, float, Status, float]:
-    """``(bias, variance, status, error)`` of the skip-connection global minimizer at ``lambda > 0``.
+    """``(bias, variance, status, error)``: skip-connection global minimizer at ``lambda > 0``.
 
     Parameters
     ----------
