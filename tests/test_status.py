@@ -60,3 +60,22 @@ def test_interaction_term_is_order_one_over_d_in_spiked_scaling():
         p = Problem(d=d, c=2.0, sv=[2.0, 1.4, 1.0], test_energy=[1.0, 1.0, 1.0], k=3)
         gaps.append(d * (asymptotic_risk(p).bias - asymptotic_risk(p, limit=True).bias))
     assert gaps[0] == pytest.approx(gaps[1], rel=0.05)
+
+
+def test_optima_carry_a_status_and_validate():
+    from rmtrisk import optimal_bottleneck, optimal_training_noise
+
+    p = Problem(d=400, c=2.0, sv=[2.0, 1.0, 0.3], eta2_test=0.5, k=1)
+    best = optimal_bottleneck(p)
+    assert best.status is Status.SUCCESS and best.risk == min(best.risks)
+    assert optimal_training_noise(p).status is Status.SUCCESS
+    with pytest.raises(ValueError, match="bounds must be finite"):
+        optimal_training_noise(p, bounds=(1.0, math.inf))
+    with pytest.raises(TypeError, match="problem must be"):
+        optimal_bottleneck(None)
+    with pytest.raises(TypeError, match="problem must be"):
+        optimal_training_noise(None)
+    # widths whose risk is not usable are reported, not silently compared
+    at_one = Problem(d=400, n=400, sv=[2.0, 1.0], k=1)
+    with pytest.raises(SolverError):
+        optimal_bottleneck(at_one)

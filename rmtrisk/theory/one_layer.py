@@ -82,24 +82,25 @@ def direction_factors(t: np.ndarray, d: int, n: int, finite_size: bool = False
     return b, v
 
 
-def optimal_training_snr(c: float, kappa: float) -> float:
+def optimal_training_snr(c: float, strength: float) -> float:
     """Risk-minimizing training SNR ``theta*`` of the rank-one one-layer denoiser.
 
-    Minimizes ``kappa B(theta) + V(theta)`` with ``kappa = sigma_tst^2 d / N_t`` (MODEL.md §5):
-    ``theta* = 2 kappa (c - 1)/c - 1`` for ``c > 1`` and
-    ``theta* = (2 kappa (1 - c)/c - 1)/(2 - c)`` for ``c < 1``, clipped at 0.
+    Minimizes ``s B(theta) + V(theta)`` in the split ``R = (sigma_tst^2 / N_t) B + V / d``
+    with the test-signal strength ``s = sigma_tst^2 d / N_t`` (not the bottleneck ratio
+    ``kappa = k / d`` of the rest of the package): ``theta* = 2 s (c - 1)/c - 1`` for ``c > 1``
+    and ``theta* = (2 s (1 - c)/c - 1)/(2 - c)`` for ``c < 1``, clipped at 0.
 
     Parameters
     ----------
     c : float
         Aspect ratio, ``c > 0`` and ``c != 1``.
-    kappa : float
+    strength : float
         Test-signal strength ``sigma_tst^2 d / N_t >= 0``.
     """
-    c, kappa = float(c), float(kappa)
+    c, s = float(c), float(strength)
     if not np.isfinite(c) or c <= 0 or c == 1:
         raise ValueError(f"c must be > 0 and != 1, got {c}")
-    if not np.isfinite(kappa) or kappa < 0:
-        raise ValueError(f"kappa must be >= 0, got {kappa}")
-    theta = 2 * kappa * (c - 1) / c - 1 if c > 1 else (2 * kappa * (1 - c) / c - 1) / (2 - c)
+    if not np.isfinite(s) or s < 0:
+        raise ValueError(f"strength must be finite and >= 0, got {s}")
+    theta = 2 * s * (c - 1) / c - 1 if c > 1 else (2 * s * (1 - c) / c - 1) / (2 - c)
     return max(theta, 0.0)

@@ -9,24 +9,35 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 
 from ..problem import Problem
+from ..status import SolverError, Status
 
 __all__ = ["OptimalBottleneck", "OptimalNoise", "log_scan_minimize", "optimal_bottleneck",
            "optimal_training_noise"]
 
 
 class OptimalBottleneck(NamedTuple):
-    """``k*`` (smallest minimizer), its risk and the risk for every ``k = 1..len(risks)``."""
+    """``k*`` (smallest minimizer), its risk and the risk for every ``k = 1..len(risks)``.
+
+    ``status`` is SUCCESS when every width gave a SUCCESS risk; otherwise the first other
+    status met (those widths have ``nan`` in ``risks`` and are not candidates).
+    """
 
     k: int
     risk: float
     risks: np.ndarray
+    status: Status = Status.SUCCESS
 
 
 class OptimalNoise(NamedTuple):
-    """Risk-minimizing training-noise level ``eta2_train`` and the risk it achieves."""
+    """Risk-minimizing training-noise level ``eta2_train`` and the risk it achieves.
+
+    ``status`` is SUCCESS when every scanned level gave a SUCCESS risk; otherwise the first
+    other status met (those levels are skipped).
+    """
 
     eta2_train: float
     risk: float
+    status: Status = Status.SUCCESS
 
 
 def optimal_bottleneck(problem: Problem, variant: str = "default",
@@ -40,17 +51,24 @@ def optimal_bottleneck(problem: Problem, variant: str = "default",
     """
     from . import asymptotic_risk  # local: the package imports this module
 
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a rmtrisk.Problem, got {type(problem).__name__}")
     if problem.skip:
         raise ValueError("optimal_bottleneck applies to the model without skip (skip=False)")
     if problem.critical_set is not None:
         problem = problem.replace(critical_set=None)
-    risks = np.array([
-        asymptotic_risk(problem.replace(k=k), variant, finite_size=finite_size,
-                        limit=limit and variant == "default").risk
-        for k in range(1, problem.r + 1)
-    ])
-    best = int(np.argmin(risks))
-    return OptimalBottleneck(best + 1, float(risks[best]), risks)
+    risks, status = np.full(problem.r, np.nan), Status.SUCCESS
+    for k in range(1, problem.r + 1):
+        res = asymptotic_risk(problem.replace(k=k), variant, finite_size=finite_size,
+                              limit=limit and variant == "default", throw=False)
+        if res.status is Status.SUCCESS:
+            risks[k - 1] = res.risk
+        elif status is Status.SUCCESS:
+            status = res.status
+    if np.all(np.isnan(risks)):
+        raise SolverError(status, "no bottleneck width gives a usable risk")
+    best = int(np.nanargmin(risks))
+    return OptimalBottleneck(best + 1, float(risks[best]), risks, status)
 
 
 def log_scan_minimize(values: Callable[[np.ndarray], np.ndarray], lo: float, hi: float,
@@ -101,14 +119,17 @@ def optimal_training_noise(problem: Problem, bounds: tuple[float, float] = (1e-6
     SolverError
         If no scanned level gives a usable risk (e.g. c = 1 at lambda = 0).
     """
-    from ..status import SolverError, Status
-    from . import asymptotic_risk
+    from . import asymptotic_risk  # local: the package imports this module
 
-    lo, hi = bounds
-    if not 0 < lo < hi:
-        raise ValueError(f"bounds must satisfy 0 < low < high, got {bounds}")
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a rmtrisk.Problem, got {type(problem).__name__}")
+    lo, hi = (float(b) for b in bounds)
+    if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo < hi):
+        raise ValueError(f"bounds must be finite with 0 < low < high, got {bounds}")
     if isinstance(grid, bool) or int(grid) != grid or grid < 3:
         raise ValueError(f"grid must be an integer >= 3, got {grid!r}")
+
+    seen = []
 
     def risks(eta2: np.ndarray) -> np.ndarray:
         out = []
@@ -116,11 +137,14 @@ def optimal_training_noise(problem: Problem, bounds: tuple[float, float] = (1e-6
             res = asymptotic_risk(problem.replace(eta2_train=float(e)), finite_size=finite_size,
                                   limit=limit, throw=False)
             ok = res.status is Status.SUCCESS and np.isfinite(res.risk)
+            if not ok:
+                seen.append(res.status)
             out.append(float(res.risk) if ok else np.nan)
         return np.array(out)
 
     try:
-        return OptimalNoise(*log_scan_minimize(risks, lo, hi, int(grid)))
+        eta2, risk = log_scan_minimize(risks, lo, hi, int(grid))
+        return OptimalNoise(eta2, risk, seen[0] if seen else Status.SUCCESS)
     except ValueError:
         raise SolverError(Status.NON_FINITE, "no training-noise level in bounds gives a "
                           "finite risk") from None
