@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from rmtrisk import Problem, asymptotic_risk
 from rmtrisk.cli import main
 
 
@@ -50,6 +51,20 @@ def test_risk_json_and_text(capsys):
     assert code == 1 and "UNSUPPORTED" in out
     code, out, _ = run(["risk", "--variant", "paper", "--format", "markdown"], capsys)
     assert code == 0 and "| risk" in out
+
+
+def test_risk_limit_and_terms(capsys):
+    argv = ["risk", "--d", "400", "--c", "2", "--sv", "2,1.4,1", "--k", "2", "--json"]
+    _, out, _ = run(argv, capsys)
+    default = json.loads(out)
+    _, out, _ = run([*argv, "--limit"], capsys)
+    limit = json.loads(out)
+    assert default["terms"] == "limit + interaction O(r/d)" and limit["terms"] == "limit"
+    p = Problem(d=400, c=2.0, sv=[2.0, 1.4, 1.0], k=2)
+    assert limit["risk"] == asymptotic_risk(p, limit=True).risk
+    assert default["risk"] == asymptotic_risk(p).risk
+    with pytest.raises(SystemExit, match="exclude"):
+        main([*argv, "--limit", "--finite-size"])
 
 
 @pytest.mark.parametrize("argv, words", [
