@@ -60,7 +60,7 @@ def test_risk_limit_and_terms(capsys):
     _, out, _ = run([*argv, "--limit"], capsys)
     limit = json.loads(out)
     assert default["terms"] == "limit + interaction O(r/d)" and limit["terms"] == "limit"
-    p = Problem(d=400, c=2.0, sv=[2.0, 1.4, 1.0], k=2)
+    p = Problem.from_dict(limit["problem"])
     assert limit["risk"] == asymptotic_risk(p, limit=True).risk
     assert default["risk"] == asymptotic_risk(p).risk
     with pytest.raises(SystemExit, match="exclude"):
