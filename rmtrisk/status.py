@@ -50,6 +50,9 @@ class Status(IntEnum):
     INVALID_VALUE
         The value breaks a physical invariant (negative risk or variance, negative bias without
         skip connection): the formula is outside its domain of validity there.
+    ILL_CONDITIONED
+        The value is returned but not trusted: the formula divides by a quantity that is too
+        small there (e.g. nearly equal singular values on both sides of the bottleneck cutoff).
     """
 
     SUCCESS = 0
@@ -60,6 +63,7 @@ class Status(IntEnum):
     AT_INTERPOLATION_THRESHOLD = 5
     UNSUPPORTED = 6
     INVALID_VALUE = 7
+    ILL_CONDITIONED = 8
 
     @property
     def ok(self) -> bool:

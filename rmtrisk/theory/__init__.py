@@ -40,16 +40,20 @@ from .skip_ridge import skip_ridge_risk
 from .skip_under import skip_under_risk
 
 __all__ = [
+    "NEAR_TIE_RTOL",
     "TERMS_FINITE_SIZE",
     "TERMS_INTERACTION",
     "TERMS_LIMIT",
+    "TIE_RTOL",
     "VARIANTS",
+    "cutoff_gap",
     "RiskResult",
     "asymptotic_risk",
     "direction_factors",
     "optimal_regularization",
     "optimal_training_snr",
     "regime",
+    "tie_averaged",
 ]
 
 VARIANTS = ("default", "paper")
@@ -147,8 +151,72 @@ def _result(problem: Problem, bias: float, variance: float, variant: str, name: 
                       error, terms)
 
 
+#: Relative gap between a kept and a dropped singular value below which they count as tied.
+TIE_RTOL = 1e-9
+#: Relative gap below which a kept and a dropped direction are nearly tied: the leading order
+#: (which direction the bottleneck keeps) and the interaction term (which divides by the gap)
+#: are not trusted there.
+NEAR_TIE_RTOL = 1e-2
+
+
+def cutoff_gap(problem: Problem) -> float:
+    """Smallest relative gap ``|s_i - s_j| / max(s_i, s_j)`` between a kept and a dropped
+    singular value (``inf`` when every direction is kept or none is)."""
+    sv = problem.sv_array
+    kept = np.zeros(problem.r, dtype=bool)
+    kept[np.asarray(problem.kept, dtype=int) - 1] = True
+    if kept.all() or not kept.any():
+        return math.inf
+    a, b = sv[kept][:, None], sv[~kept][None, :]
+    return float(np.min(np.abs(a - b) / np.maximum(a, b)))
+
+
+def tie_averaged(problem: Problem) -> Problem:
+    """``problem`` with the test energies averaged over every tied block cut by the bottleneck.
+
+    The critical point keeps a uniformly random subspace of a block of equal singular values
+    that the cutoff cuts, so each direction of the block is kept with the same probability; the
+    risk is linear in which directions are kept and every direction of the block has the same
+    factors, so the average over the block equals the risk with the block's test energies
+    replaced by their mean. Blocks the cutoff does not cut are left as they are.
+    """
+    if problem.critical_set is not None or cutoff_gap(problem) > TIE_RTOL:
+        return problem
+    sv, ell = problem.sv_array, problem.test_energy_array.copy()
+    start = 0
+    while start < sv.size:
+        stop = start + 1
+        while stop < sv.size and sv[start] - sv[stop] <= TIE_RTOL * sv[start]:
+            stop += 1
+        if start < problem.k < stop:
+            ell[start:stop] = ell[start:stop].mean()
+        start = stop
+    return problem.replace(test_energy=ell.tolist())
+
+
 def _no_skip(problem: Problem, name: str, finite_size: bool, limit: bool) -> RiskResult:
-    """The model without skip connection: limit, limit + bias interaction, or finite size."""
+    """The model without skip connection: limit, limit + interaction, or finite size.
+
+    Near-ties at the bottleneck cutoff (:func:`cutoff_gap`): exact ties give the leading-order
+    average over the tied block (:func:`tie_averaged`) without the interaction term, which is
+    not derived for a cut block; near-ties are flagged ILL_CONDITIONED.
+    """
+    gap = cutoff_gap(problem)
+    if gap <= NEAR_TIE_RTOL:
+        averaged = tie_averaged(problem)
+        if problem.reg > 0:
+            bias, variance = ridge_bottleneck_risk(averaged)
+        else:
+            bias, variance = bottleneck_risk(averaged, False)
+        if gap <= TIE_RTOL:
+            out = _result(problem, bias, variance, "default", name, False)
+            note = ("equal singular values straddle the bottleneck cutoff: leading-order average "
+                    "over the tied block (no interaction term)")
+            return replace(out, message=note) if out.status is Status.SUCCESS else out
+        return RiskResult(bias + variance, bias, variance, Status.ILL_CONDITIONED, "default",
+                          name, False, f"singular values within a relative gap {gap:.2g} "
+                          "straddle the bottleneck cutoff: which direction is kept is decided "
+                          "by O(d^-1/2) fluctuations; the limit is returned but not trusted")
     if problem.reg > 0:
         if finite_size:  # O(1/d): mean shift of the traces + interaction (docs/interaction.md)
             bias, variance, _, _ = ridge_interaction_risk(problem, finite_size=True)
@@ -241,8 +309,9 @@ def asymptotic_risk(problem: Problem, variant: str = "default", *, finite_size: 
         out = _result(problem, bias, variance, variant, name, finite_size, status, error,
                       terms=TERMS_FINITE_SIZE if finite_size else TERMS_LIMIT)
     if finite_size and not out.finite_size and out.status is Status.SUCCESS:
-        out = replace(out, message="no finite-size correction is derived for this regime; "
-                                   "the d -> infinity limit is returned")
+        note = ("no finite-size correction is derived for this case; the d -> infinity limit "
+                "is returned")
+        out = replace(out, message=f"{out.message}; {note}" if out.message else note)
     if throw and out.status is not Status.SUCCESS:
         raise SolverError(out.status, out.message)
     return out
