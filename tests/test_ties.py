@@ -30,7 +30,8 @@ def test_relabelling_equal_directions_leaves_the_value_unchanged(reg, opts):
 
 def test_tie_average_is_the_mean_over_labellings():
     a, b = _pair()
-    swap = [sum(bottleneck_risk(p.replace(sv=[1.5, 1.0, 1.0 - 1e-3, 0.5]), False))
+    swap = [sum(bottleneck_risk(p.replace(sv=[1.5, 1.0, 1.0 - 1e-3, 0.5],
+                                          test_energy=list(p.test_energy)), False))
             for p in (a, b)]
     avg = asymptotic_risk(tie_averaged(a), limit=True)
     # keeping either member of the block with probability 1/2 (the gap 1e-3 only separates
@@ -41,10 +42,11 @@ def test_tie_average_is_the_mean_over_labellings():
 
 def test_near_tie_is_ill_conditioned_not_success():
     a, _ = _pair()
-    near = a.replace(sv=[1.5, 1.0, 1.0 - 1e-5, 0.5])
+    ell = list(a.test_energy)
+    near = a.replace(sv=[1.5, 1.0, 1.0 - 1e-5, 0.5], test_energy=ell)
     res = asymptotic_risk(near, throw=False)
     assert res.status is Status.ILL_CONDITIONED and "straddle" in res.message
-    far = a.replace(sv=[1.5, 1.0, 1.0 - 2 * NEAR_TIE_RTOL, 0.5])
+    far = a.replace(sv=[1.5, 1.0, 1.0 - 2 * NEAR_TIE_RTOL, 0.5], test_energy=ell)
     assert asymptotic_risk(far).status is Status.SUCCESS
 
 
