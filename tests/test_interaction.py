@@ -217,3 +217,26 @@ def test_ridge_finite_size_closes_monte_carlo_gap() -> None:
     assert (mc.risk - lead.risk) / mc.stderr > 4
     assert abs(mc.risk - default.risk) / mc.stderr < 3
     assert abs(mc.risk - fin.risk) / mc.stderr < 3
+
+
+SMALL_C = Problem(d=125, c=0.1522641354342327,
+                  energy=[0.04841189089058423, 0.0008617743922337165, 0.0017829069324701123,
+                          0.0002475382532155078, 0.0022072767633470876, 0.005740674232104788],
+                  test_energy=[2.3577382504105393, 0.0039502156422495036, 0.0013517151844206605,
+                               0.09662681528279977, 0.5299033289574646, 0.025590356495436083],
+                  eta2_train=12.79632922601812, eta2_test=41.569519442193766, k=9,
+                  reg=1.5418627129060854e-05)
+
+
+@pytest.mark.parametrize("finite_size", [False, True])
+def test_small_reg_c_below_one_is_continuous_and_positive(finite_size) -> None:
+    """c << 1, large noise, reg -> 0: no cancellation (it gave -8.5 and BLAS-dependent values)."""
+    at_zero = asymptotic_risk(SMALL_C.replace(reg=0.0), finite_size=finite_size)
+    prev = None
+    for reg in (1e-1, 1e-2, 1e-3, 1e-4, 1.5418627129060854e-05, 1e-6, 1e-8):
+        res = asymptotic_risk(SMALL_C.replace(reg=reg), finite_size=finite_size)
+        assert res.variance > 0 and res.risk > 0
+        if prev is not None:  # monotone approach, gap shrinking with reg
+            assert abs(res.risk - at_zero.risk) <= abs(prev - at_zero.risk) + 1e-12
+        prev = res.risk
+    assert abs(prev - at_zero.risk) <= 1e-6 * at_zero.risk

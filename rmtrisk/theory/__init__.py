@@ -41,6 +41,7 @@ from .skip_under import skip_under_risk
 
 __all__ = [
     "NEAR_TIE_RTOL",
+    "SMALL_REG",
     "TERMS_FINITE_SIZE",
     "TERMS_INTERACTION",
     "TERMS_LIMIT",
@@ -217,27 +218,54 @@ def _no_skip(problem: Problem, name: str, finite_size: bool, limit: bool) -> Ris
                           name, False, f"singular values within a relative gap {gap:.2g} "
                           "straddle the bottleneck cutoff: which direction is kept is decided "
                           "by O(d^-1/2) fluctuations; the limit is returned but not trusted")
+    bias, variance = _limit(problem)
+    if limit or not np.isfinite(bias + variance):
+        return _result(problem, bias, variance, "default", name, False)
+    lam = problem.reg / problem.eta2_train
+    if problem.c < 1 and 0 < lam < SMALL_REG:
+        # c < 1, small lambda: the N-side forms carry the 1/lambda of the N - d zero
+        # eigenvalues and the correction would be computed by cancellation; it is smooth in
+        # lambda, so interpolate it linearly between lambda = 0 and SMALL_REG (noise units).
+        at_zero = problem.replace(reg=0.0)
+        at_edge = problem.replace(reg=SMALL_REG * problem.eta2_train)
+        c0 = np.subtract(_corrected(at_zero, finite_size), _limit(at_zero))
+        c1 = np.subtract(_corrected(at_edge, finite_size), _limit(at_edge))
+        d_bias, d_variance = c0 + (lam / SMALL_REG) * (c1 - c0)
+    else:
+        d_bias, d_variance = np.subtract(_corrected(problem, finite_size), (bias, variance))
+    return _result(problem, bias + float(d_bias), variance + float(d_variance), "default", name,
+                   finite_size, terms=TERMS_FINITE_SIZE if finite_size else TERMS_INTERACTION)
+
+
+#: Product regularization (noise units, ``reg / eta2_train``) below which the ``c < 1``
+#: correction is interpolated between ``reg = 0`` and this value (see :func:`_no_skip`).
+SMALL_REG = 1e-2
+
+
+def _limit(problem: Problem) -> tuple[float, float]:
+    """``(bias, variance)``: the strict ``d -> infinity`` limit without skip connection."""
+    if problem.reg > 0:
+        return ridge_bottleneck_risk(problem)
+    return bottleneck_risk(problem, False)
+
+
+def _corrected(problem: Problem, finite_size: bool) -> tuple[float, float]:
+    """``(bias, variance)`` with the interaction (and with ``finite_size`` every finite-``d``
+    term); the variance interaction for ``c < 1`` only at ``reg > 0`` (docs/interaction.md)."""
     if problem.reg > 0:
         if finite_size:  # O(1/d): mean shift of the traces + interaction (docs/interaction.md)
             bias, variance, _, _ = ridge_interaction_risk(problem, finite_size=True)
-            return _result(problem, bias, variance, "default", name, True,
-                           terms=TERMS_FINITE_SIZE)
+            return bias, variance
         bias, variance = ridge_bottleneck_risk(problem)
-        if limit or not np.isfinite(bias + variance):
-            return _result(problem, bias, variance, "default", name, False)
-        bias, variance, _, _ = ridge_interaction_risk(problem, finite_size=False)
-        return _result(problem, bias, variance, "default", name, False, terms=TERMS_INTERACTION)
+        _, _, d_bias, d_variance = ridge_interaction_risk(problem, finite_size=False)
+        return bias + d_bias, variance + d_variance
     if finite_size:
-        return _result(problem, *bottleneck_risk(problem, True), "default", name, True,
-                       terms=TERMS_FINITE_SIZE)
+        return bottleneck_risk(problem, True)
     bias, variance = bottleneck_risk(problem, False)
-    if limit or not np.isfinite(bias + variance):
-        return _result(problem, bias, variance, "default", name, False)
     d_bias, d_variance = interaction_correction(problem, finite_size=False)
     if problem.c > 1:  # c < 1: the variance stays at its limit, as with finite_size (docs)
         variance += d_variance
-    return _result(problem, bias + d_bias, variance, "default", name, False,
-                   terms=TERMS_INTERACTION)
+    return bias + d_bias, variance
 
 
 def asymptotic_risk(problem: Problem, variant: str = "default", *, finite_size: bool = False,
