@@ -25,7 +25,9 @@ from __future__ import annotations
 import math
 from enum import IntEnum
 
-__all__ = ["ACCEPT_RTOL", "SolverError", "Status", "check_invariants", "settle"]
+import numpy as np
+
+__all__ = ["ACCEPT_RTOL", "SolverError", "Status", "accepted", "check_invariants", "settle"]
 
 
 class Status(IntEnum):
@@ -115,6 +117,25 @@ def check_invariants(risk: float, bias: float, variance: float, skip: bool,
     if not skip and bias < -tol:
         return f"negative bias {bias:.6g} (no skip connection: bias is a sum of squares)"
     return ""
+
+
+def accepted(status, value, error):
+    """Elementwise :func:`settle` for engine arrays: True where the cell counts as SUCCESS.
+
+    Parameters
+    ----------
+    status, value, error : array_like
+        Engine status codes, values and error estimates (broadcast together).
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    status, value, error = np.broadcast_arrays(np.asarray(status), np.asarray(value, float),
+                                               np.asarray(error, float))
+    converged = (status == int(Status.MAX_ITERATIONS)) & (error <= ACCEPT_RTOL * np.abs(value))
+    ok = (status == int(Status.SUCCESS)) | (status == int(Status.AT_EDGE)) | converged
+    return ok & np.isfinite(value)
 
 
 def settle(status: Status, value: float, error: float = 0.0) -> tuple[Status, str]:

@@ -79,3 +79,18 @@ def test_optima_carry_a_status_and_validate():
     at_one = Problem(d=400, n=400, sv=[2.0, 1.0], k=1)
     with pytest.raises(SolverError):
         optimal_bottleneck(at_one)
+
+
+def test_accepted_is_settle_elementwise():
+    import numpy as np
+
+    from rmtrisk.status import accepted
+
+    codes = [Status.SUCCESS, Status.AT_EDGE, Status.MAX_ITERATIONS, Status.MAX_ITERATIONS,
+             Status.NON_FINITE, Status.SUCCESS]
+    values = [1.0, 1.0, 1.0, 1.0, 1.0, np.nan]
+    errors = [0.0, 0.0, 1e-12, 1e-3, 0.0, 0.0]
+    got = accepted(np.array(codes, dtype=np.int8), values, errors)
+    want = [settle(c, v, e)[0] is Status.SUCCESS and np.isfinite(v)
+            for c, v, e in zip(codes, values, errors, strict=True)]
+    assert got.tolist() == want

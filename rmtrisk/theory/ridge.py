@@ -157,20 +157,18 @@ def _skip_grid_risk(problem: Problem, reg: ArrayLike) -> np.ndarray:
 
     One vectorized :func:`rmtrisk.kept_spectrum.skip_ridge_risk` call with
     ``kappa = min(k, d, N) / d`` (as :func:`rmtrisk.theory.skip_ridge.skip_ridge_risk`). Cells
-    whose status is SUCCESS or AT_EDGE, or MAX_ITERATIONS with an error estimate below
-    ``1e-8 |risk|``, keep their value; the others are ``nan``.
+    the status policy accepts (:func:`rmtrisk.status.accepted`) and whose variance is not
+    negative keep their value; the others are ``nan``.
     """
     from ..kept_spectrum import skip_ridge_risk
-    from ..status import Status
+    from ..status import accepted
 
     kappa = min(problem.k, problem.d, problem.n) / problem.d
     res = skip_ridge_risk(problem.c, kappa, reg, problem.eta2_train, problem.eta2_test,
                           problem.sv_array, problem.test_energy_array, problem.d)
     risk = np.array(res.risk, dtype=float)
-    status, err = np.asarray(res.status), np.asarray(res.error, dtype=float)
-    ok = ((status == int(Status.SUCCESS)) | (status == int(Status.AT_EDGE))
-          | ((status == int(Status.MAX_ITERATIONS)) & (err <= 1e-8 * np.abs(risk))))
-    return np.where(ok & np.isfinite(risk), risk, np.nan)
+    ok = accepted(res.status, risk, res.error) & (np.asarray(res.variance) >= 0)
+    return np.where(ok, risk, np.nan)
 
 
 def _skip_optimum(problem: Problem, lo: float, hi: float, grid: int) -> OptimalRegularization:
