@@ -112,7 +112,7 @@ def gradient_flow(Y: np.ndarray, T: np.ndarray, k: int, reg: float = 0.0, *,
         raise ValueError(f"T must have the shape of Y {Y.shape}, got {T.shape}")
     if isinstance(reg, bool) or not isinstance(reg, (int, float, np.floating)) \
             or not np.isfinite(reg) or reg < 0:
-        raise ValueError(f"reg must be a finite number >= 0, got {reg!r}")
+        raise ValueError(f"reg must be >= 0 and finite, got {reg!r}")
     rng = np.random.default_rng(seed)
     if W1 is None:
         W1 = init_scale * rng.standard_normal((k, d))
@@ -139,11 +139,16 @@ def gradient_flow(Y: np.ndarray, T: np.ndarray, k: int, reg: float = 0.0, *,
     x0 = np.concatenate([W1.ravel(), W2.ravel()])
     sol = solve_ivp(rhs, (0.0, t_max), x0, method="DOP853", t_eval=times, rtol=rtol,
                     atol=atol, events=stationary)
-    W1e, W2e = unpack(sol.y[:, -1] if sol.t_events[0].size == 0 else sol.y_events[0][0])
-    losses = np.array([dae_loss(*unpack(x), Y, T, reg) for x in sol.y.T])
-    g1, g2 = dae_gradient(W1e, W2e, Y, T, reg)
-    grad = float(np.sqrt(np.sum(g1 * g1) + np.sum(g2 * g2)))
-    converged = sol.t_events[0].size > 0
+    ys = np.asarray(sol.y, dtype=float).reshape(x0.size, -1)  # a list when it fails at once
+    hit = sol.t_events is not None and sol.t_events[0].size > 0
+    end = sol.y_events[0][0] if hit else (ys[:, -1] if ys.shape[1] else x0)
+    W1e, W2e = unpack(end)
+    with np.errstate(all="ignore"):
+        losses = np.array([dae_loss(*unpack(x), Y, T, reg) for x in ys.T])
+    with np.errstate(all="ignore"):
+        g1, g2 = dae_gradient(W1e, W2e, Y, T, reg)
+        grad = float(np.sqrt(np.sum(g1 * g1) + np.sum(g2 * g2)))
+    converged = hit
     finite = (np.isfinite(grad) and np.all(np.isfinite(W1e)) and np.all(np.isfinite(W2e))
               and np.all(np.isfinite(losses)))
     if sol.status < 0 or not finite:
@@ -156,4 +161,5 @@ def gradient_flow(Y: np.ndarray, T: np.ndarray, k: int, reg: float = 0.0, *,
                    f"{gtol * scale:.3g}")
     else:
         status, message = Status.SUCCESS, ""
-    return GradientFlowResult(W1e, W2e, sol.t, losses, grad, bool(converged), status, message)
+    return GradientFlowResult(W1e, W2e, np.asarray(sol.t, dtype=float), losses, grad,
+                              bool(converged), status, message)

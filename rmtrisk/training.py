@@ -78,7 +78,7 @@ def _check_args(k: Any, reg: Any, critical_set: Any, d: int) -> None:
     if isinstance(reg, (bool, np.bool_)) or not isinstance(reg, (int, float, np.integer,
                                                                   np.floating)) \
             or not np.isfinite(reg) or reg < 0:
-        raise ValueError(f"reg must be a finite number >= 0, got {reg!r}")
+        raise ValueError(f"reg must be >= 0 and finite, got {reg!r}")
     if critical_set is not None:
         if isinstance(critical_set, (set, frozenset, dict, str, bytes)):
             raise ValueError("critical_set must be a list or tuple of 1-based ranks, got "
