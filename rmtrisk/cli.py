@@ -101,7 +101,7 @@ def _cmd_mc(args: argparse.Namespace) -> int:
         if not args.samples:
             out.pop("samples")
         _print(out, True, "")
-        return 0
+        return 0 if mc.status.ok else 1
     rows = [{"quantity": name, "mean": getattr(mc, name), "stderr": se}
             for name, se in (("risk", mc.stderr), ("bias", mc.bias_stderr),
                              ("variance", mc.variance_stderr))]
@@ -110,7 +110,8 @@ def _cmd_mc(args: argparse.Namespace) -> int:
     lo, hi = mc.ci
     print(f"95% CI of the risk: [{lo:.6g}, {hi:.6g}]  ({mc.reps} replicates, seed {mc.seed}, "
           f"{elapsed:.2f} s)")
-    return 0
+    print(f"status: {mc.status.name}" + (f" ({mc.message})" if mc.message else ""))
+    return 0 if mc.status.ok else 1
 
 
 def _describe(p: Problem) -> str:
@@ -371,8 +372,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return args.func(args)
-    except (ValueError, SolverError) as exc:
-        print(f"rmtrisk {args.command}: error: {exc}", file=sys.stderr)
+    except (ValueError, TypeError, SolverError) as exc:
+        print(f"rmtrisk: error: {exc}", file=sys.stderr)
         return 2
 
 

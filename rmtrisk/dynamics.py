@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from .status import Status
 from .training import dae_gradient, dae_loss
 
 __all__ = ["GradientFlowResult", "gradient_flow"]
@@ -35,6 +36,12 @@ class GradientFlowResult:
         Frobenius norm of the gradient at the end point.
     converged : bool
         Whether ``grad_norm`` fell below the tolerance before ``t_max``.
+    status : Status
+        ``SUCCESS`` when converged with a finite end point; ``NON_FINITE`` when the integrator
+        failed or the end point / loss is not finite; ``MAX_ITERATIONS`` when ``t_max`` was
+        reached before the gradient vanished.
+    message : str
+        Explanation of a status other than ``SUCCESS``.
     """
 
     W1: np.ndarray
@@ -43,6 +50,8 @@ class GradientFlowResult:
     losses: np.ndarray
     grad_norm: float
     converged: bool
+    status: Status = Status.SUCCESS
+    message: str = ""
 
     @property
     def W(self) -> np.ndarray:
@@ -84,11 +93,26 @@ def gradient_flow(Y: np.ndarray, T: np.ndarray, k: int, reg: float = 0.0, *,
     -------
     GradientFlowResult
     """
+    Y = np.asarray(Y, dtype=float)
+    T = np.asarray(T, dtype=float)
+    if Y.ndim != 2:
+        raise ValueError(f"Y must be a 2-D (d, N) array, got shape {Y.shape}")
     d, N = Y.shape
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or not 1 <= k <= d:
+        raise ValueError(f"k must be an integer in [1, d={d}], got {k!r}")
+    for name, value, lo in (("init_scale", init_scale, 0.0), ("t_max", t_max, 0.0),
+                            ("gtol", gtol, 0.0), ("rtol", rtol, 0.0), ("atol", atol, 0.0)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) \
+                or not np.isfinite(value) or value <= lo:
+            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    if isinstance(n_records, bool) or not isinstance(n_records, (int, np.integer)) \
+            or n_records < 1:
+        raise ValueError(f"n_records must be an integer >= 1, got {n_records!r}")
     if T.shape != (d, N):
         raise ValueError(f"T must have the shape of Y {Y.shape}, got {T.shape}")
-    if reg < 0:
-        raise ValueError(f"reg must be >= 0, got {reg}")
+    if isinstance(reg, bool) or not isinstance(reg, (int, float, np.floating)) \
+            or not np.isfinite(reg) or reg < 0:
+        raise ValueError(f"reg must be >= 0 and finite, got {reg!r}")
     rng = np.random.default_rng(seed)
     if W1 is None:
         W1 = init_scale * rng.standard_normal((k, d))
@@ -115,8 +139,27 @@ def gradient_flow(Y: np.ndarray, T: np.ndarray, k: int, reg: float = 0.0, *,
     x0 = np.concatenate([W1.ravel(), W2.ravel()])
     sol = solve_ivp(rhs, (0.0, t_max), x0, method="DOP853", t_eval=times, rtol=rtol,
                     atol=atol, events=stationary)
-    W1e, W2e = unpack(sol.y[:, -1] if sol.t_events[0].size == 0 else sol.y_events[0][0])
-    losses = np.array([dae_loss(*unpack(x), Y, T, reg) for x in sol.y.T])
-    g1, g2 = dae_gradient(W1e, W2e, Y, T, reg)
-    grad = float(np.sqrt(np.sum(g1 * g1) + np.sum(g2 * g2)))
-    return GradientFlowResult(W1e, W2e, sol.t, losses, grad, sol.t_events[0].size > 0)
+    ys = np.asarray(sol.y, dtype=float).reshape(x0.size, -1)  # a list when it fails at once
+    hit = sol.t_events is not None and sol.t_events[0].size > 0
+    end = sol.y_events[0][0] if hit else (ys[:, -1] if ys.shape[1] else x0)
+    W1e, W2e = unpack(end)
+    with np.errstate(all="ignore"):
+        losses = np.array([dae_loss(*unpack(x), Y, T, reg) for x in ys.T])
+    with np.errstate(all="ignore"):
+        g1, g2 = dae_gradient(W1e, W2e, Y, T, reg)
+        grad = float(np.sqrt(np.sum(g1 * g1) + np.sum(g2 * g2)))
+    converged = hit
+    finite = (np.isfinite(grad) and np.all(np.isfinite(W1e)) and np.all(np.isfinite(W2e))
+              and np.all(np.isfinite(losses)))
+    if sol.status < 0 or not finite:
+        status = Status.NON_FINITE
+        message = (f"integrator failed: {sol.message}" if sol.status < 0 else
+                   "the trajectory left the finite range (nan or inf)")
+    elif not converged:
+        status = Status.MAX_ITERATIONS
+        message = (f"t_max={t_max:g} reached with ||grad|| = {grad:.3g} > gtol * ||T Y^T|| = "
+                   f"{gtol * scale:.3g}")
+    else:
+        status, message = Status.SUCCESS, ""
+    return GradientFlowResult(W1e, W2e, np.asarray(sol.t, dtype=float), losses, grad,
+                              bool(converged), status, message)

@@ -29,6 +29,7 @@ import numpy as np
 
 from .problem import Problem
 from .sampling import training_sample
+from .status import Status
 from .training import RiskStatistics, risk_statistics
 
 __all__ = [
@@ -120,12 +121,29 @@ class MonteCarloResult:
         Root seed.
     samples : ndarray, shape (reps, 3)
         Per-replicate ``(risk, bias, variance)`` (reloadable: everything else derives from it).
+    status : Status
+        ``SUCCESS``; ``NON_FINITE`` when some replicate is nan or inf; or
+        ``AT_INTERPOLATION_THRESHOLD`` when ``reg = 0`` and ``|d - N| <= 1`` (c = 1), where the
+        mean risk is infinite and the sample mean does not converge (finite numbers, but no
+        estimate of anything). Derived from ``problem`` and ``samples`` when not given.
+    message : str
+        Explanation of a status other than ``SUCCESS``.
     """
 
     problem: Problem
     reps: int
     seed: int
     samples: np.ndarray
+    status: Status | None = None
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status is None:
+            status, message = _status_of(self.problem, self.samples)
+            object.__setattr__(self, "status", status)
+            object.__setattr__(self, "message", message)
+        else:
+            object.__setattr__(self, "status", Status(self.status))
 
     def _mean(self, col: int) -> float:
         return float(np.mean(self.samples[:, col]))
@@ -184,14 +202,72 @@ class MonteCarloResult:
             "seed": self.seed,
             "problem": self.problem.to_dict(),
             "samples": self.samples.tolist(),
+            "status": self.status.name,
+            "message": self.message,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MonteCarloResult:
-        """Rebuild a result saved with :meth:`to_dict`."""
-        samples = np.asarray(data["samples"], dtype=float).reshape(-1, 3)
-        return cls(Problem.from_dict(data["problem"]), int(data["reps"]), int(data["seed"]),
-                   samples)
+        """Rebuild a result saved with :meth:`to_dict`.
+
+        Dicts written before results had a status (no ``status`` key) still load; their status
+        is derived from the problem and the samples.
+
+        Raises
+        ------
+        ValueError
+            If ``data`` is not a dict or lacks ``problem``, ``reps``, ``seed`` or ``samples``.
+        """
+        if not isinstance(data, dict):
+            raise ValueError(f"MonteCarloResult.from_dict needs a dict, got {type(data).__name__}")
+        missing = [key for key in ("problem", "reps", "seed", "samples") if key not in data]
+        if missing:
+            raise ValueError(f"MonteCarloResult.from_dict: missing key(s) {missing}; expected "
+                             "the output of MonteCarloResult.to_dict()")
+        try:
+            samples = np.asarray(data["samples"], dtype=float).reshape(-1, 3)
+        except (TypeError, ValueError):
+            raise ValueError("MonteCarloResult.from_dict: samples must be a list of "
+                             "(risk, bias, variance) rows") from None
+        reps, seed = data["reps"], data["seed"]
+        if isinstance(reps, bool) or not isinstance(reps, int) or reps != samples.shape[0]:
+            raise ValueError(f"MonteCarloResult.from_dict: reps must be the integer number of "
+                             f"sample rows ({samples.shape[0]}), got {reps!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"MonteCarloResult.from_dict: seed must be an integer >= 0, "
+                             f"got {seed!r}")
+        status = None
+        if "status" in data:
+            try:
+                status = Status[data["status"]]
+            except (KeyError, TypeError):
+                raise ValueError("MonteCarloResult.from_dict: status must be one of "
+                                 f"{[s.name for s in Status]}, got {data['status']!r}") from None
+        return cls(Problem.from_dict(data["problem"]), reps, seed, samples, status,
+                   str(data.get("message", "")))
+
+
+def _status_of(problem: Problem, samples: np.ndarray) -> tuple[Status, str]:
+    """Status of a Monte Carlo estimate from its problem and per-replicate samples."""
+    bad = ~np.all(np.isfinite(samples), axis=1)
+    if np.any(bad):
+        return Status.NON_FINITE, (f"{int(bad.sum())} of {samples.shape[0]} replicates are not "
+                                   "finite (overflow or a degenerate draw)")
+    if problem.reg == 0 and abs(problem.d - problem.n) <= 1:
+        return Status.AT_INTERPOLATION_THRESHOLD, (
+            f"|d - N| = {abs(problem.d - problem.n)} <= 1 with reg = 0: the mean test risk is "
+            "infinite (smallest singular value of Y near 0), the sample mean and stderr "
+            "estimate nothing")
+    return Status.SUCCESS, ""
+
+
+def _count(name: str, value: Any, lo: int, extra: str = "") -> int:
+    """``value`` as an int ``>= lo``, else a ValueError naming ``name`` and the range."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
+            or value < lo:
+        tail = f" ({extra})" if extra else ""
+        raise ValueError(f"{name} must be an integer >= {lo}{tail}, got {value!r}")
+    return int(value)
 
 
 def _limit_blas_in_worker(threads: int) -> None:  # pragma: no cover - runs in workers
@@ -253,18 +329,19 @@ def monte_carlo_risks(
         if training_side(p) != side:
             raise ValueError("problems evaluated on shared draws may differ only in "
                              f"{' and '.join(_TEST_SIDE)}; got {problems[0]!r} and {p!r}")
-    if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 1:
-        raise ValueError(f"reps must be an integer >= 1, got {reps!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    reps = _count("reps", reps, 1)
+    seed = _count("seed", seed, 0)
+    workers = _count("workers", workers, 1)
+    if batch_size is not None:
+        batch_size = _count("batch_size", batch_size, 1, "or None for the default")
+    if blas_threads is not None:
+        blas_threads = _count("blas_threads", blas_threads, 1, "or None to leave BLAS alone")
     seeds = np.random.SeedSequence(int(seed)).spawn(int(reps))
     parallel = executor is not None or workers > 1
     if blas_threads is None and parallel:
         blas_threads = 1
     n_tasks = 4 * (workers if executor is None else max(workers, os.cpu_count() or 1))
-    size = batch_size or max(1, -(-reps // n_tasks))
+    size = batch_size if batch_size is not None else max(1, -(-reps // n_tasks))
     batches = [(i, seeds[i:i + size]) for i in range(0, reps, size)]
 
     bar = None
@@ -279,7 +356,7 @@ def monte_carlo_risks(
         elif callable(progress):
             progress(n)
 
-    samples = np.empty((reps, len(problems), 3))
+    samples = np.full((reps, len(problems), 3), np.nan)
     own_pool = None
     try:
         if not parallel:

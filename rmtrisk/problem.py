@@ -24,11 +24,34 @@ import numpy as np
 __all__ = ["Problem"]
 
 
+#: Range of the noise levels, squared singular values and SNRs ``sv**2 / eta2_train`` accepted.
+#: The closed forms multiply and divide up to two such quantities (e.g. ``snr**2``,
+#: ``eta2 * snr``, ``1 / (snr * eta2)``), so every factor in ``[1e-100, 1e100]`` keeps each
+#: intermediate within ``[1e-200, 1e200]``, well inside the normal float64 range
+#: ``[2.2e-308, 1.8e308]``. Outside it ``--finite-size`` hit ZeroDivisionError (1e-300) and
+#: OverflowError (1e300), and ``sv = 1e200`` gave an infinite default test energy.
+SCALE_MIN, SCALE_MAX = 1e-100, 1e100
+
+
+def _is_real(value: Any) -> bool:
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, (bool, np.bool_)))
+
+
+def _in_scale(name: str, value: float, allow_zero: bool = False) -> None:
+    if allow_zero and value == 0:
+        return
+    if not SCALE_MIN <= value <= SCALE_MAX:
+        zero = "0 or " if allow_zero else ""
+        raise ValueError(f"{name} must be {zero}in [{SCALE_MIN:g}, {SCALE_MAX:g}] (the range "
+                         f"where the float64 formulas are valid), got {value!r}")
+
+
 def _finite_float(name: str, value: Any) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {value!r}") from None
+    if not _is_real(value):
+        raise ValueError(f"{name} must be a real number (not str, bool or complex), "
+                         f"got {value!r}")
+    out = float(value)
     if not math.isfinite(out):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return out
@@ -48,7 +71,20 @@ def _integer(name: str, value: Any, lo: int, hi: int | None = None, hi_name: str
 
 
 def _spectrum(name: str, values: Any, *, positive: bool) -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(values, dtype=float))
+    if isinstance(values, (set, frozenset, dict, str, bytes)):
+        raise ValueError(f"{name} must be an ordered sequence of real numbers (list, tuple or "
+                         f"array; sets are unordered), got {type(values).__name__}")
+    raw = np.atleast_1d(np.asarray(values, dtype=object))
+    if raw.ndim == 1:
+        bad = [v for v in raw.tolist() if not _is_real(v)]
+        if bad:
+            raise ValueError(f"{name} must contain only real numbers (not str, bool or "
+                             f"complex), got {bad[0]!r}")
+    try:
+        arr = np.atleast_1d(np.asarray(values, dtype=float))
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a one-dimensional sequence of real numbers, "
+                         f"got {values!r}") from None
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a one-dimensional sequence, got shape {arr.shape}")
     if arr.size == 0:
@@ -59,7 +95,19 @@ def _spectrum(name: str, values: Any, *, positive: bool) -> np.ndarray:
         raise ValueError(f"{name} must be > 0 (drop zero directions), got {arr.tolist()}")
     if not positive and np.any(arr < 0):
         raise ValueError(f"{name} must be >= 0, got {arr.tolist()}")
+    big = arr[arr > SCALE_MAX]
+    small = arr[(arr > 0) & (arr < SCALE_MIN)]
+    if big.size or small.size:
+        value = float(big[0] if big.size else small[0])
+        zero = "" if positive else "0 or "
+        raise ValueError(f"{name} entries must be {zero}in [{SCALE_MIN:g}, {SCALE_MAX:g}] (the "
+                         f"range where the float64 formulas are valid), got {value!r}")
     return arr
+
+
+_FIELDS = ("d", "n", "sv", "test_energy", "eta2_train", "eta2_test", "k", "skip", "reg",
+           "critical_set")
+_REQUIRED = ("d", "n", "sv", "k")
 
 
 @dataclass(frozen=True, init=False)
@@ -166,9 +214,19 @@ class Problem:
         eta2_train = _finite_float("eta2_train", eta2_train)
         if eta2_train <= 0:
             raise ValueError(f"eta2_train must be > 0, got {eta2_train}")
+        _in_scale("eta2_train", eta2_train)
         eta2_test = _finite_float("eta2_test", eta2_test)
         if eta2_test < 0:
             raise ValueError(f"eta2_test must be >= 0, got {eta2_test}")
+        _in_scale("eta2_test", eta2_test, allow_zero=True)
+        for label, values in (("sv**2 (squared singular values)", svs**2),
+                              ("test_energy", tes),
+                              ("sv**2 / eta2_train (the SNRs)", svs**2 / eta2_train)):
+            nz = values[values > 0]
+            if nz.size and (nz.max() > SCALE_MAX or nz.min() < SCALE_MIN):
+                bad = float(nz.max() if nz.max() > SCALE_MAX else nz.min())
+                raise ValueError(f"{label} must be in [{SCALE_MIN:g}, {SCALE_MAX:g}] (the "
+                                 f"range where the float64 formulas are valid), got {bad!r}")
 
         if (k is None) == (kappa is None):
             raise ValueError("give exactly one of k (bottleneck width) and kappa (= k / d)")
@@ -184,8 +242,12 @@ class Problem:
         reg = _finite_float("reg", reg)
         if reg < 0:
             raise ValueError(f"reg must be >= 0, got {reg}")
+        _in_scale("reg", reg, allow_zero=True)
 
         if critical_set is not None:
+            if isinstance(critical_set, (set, frozenset, dict, str, bytes)):
+                raise ValueError("critical_set must be a list or tuple of 1-based ranks, got "
+                                 f"{type(critical_set).__name__}")
             top = min(d, n) if skip else r
             ranks = [_integer("critical_set entry", i, 1, top, "min(d, n)" if skip else "r")
                      for i in np.atleast_1d(np.asarray(critical_set, dtype=object))]
@@ -259,6 +321,10 @@ class Problem:
 
         ``c``, ``energy`` and ``kappa`` replace ``n``, ``sv`` and ``k`` respectively.
         """
+        known = set(_FIELDS) | {"c", "energy", "kappa"}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ValueError(f"replace got unknown field(s) {unknown}; valid: {sorted(known)}")
         kwargs = self.to_dict()
         pairs = {"c": "n", "energy": "sv", "kappa": "k"}
         for alt, base in pairs.items():
@@ -287,8 +353,34 @@ class Problem:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Problem:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`.
+
+        Raises
+        ------
+        ValueError
+            If ``data`` is not a dict, lacks a required key or has an unknown one.
+        """
+        if not isinstance(data, dict):
+            raise ValueError(f"Problem.from_dict needs a dict, got {type(data).__name__}")
+        missing = [key for key in _REQUIRED if key not in data]
+        unknown = sorted(set(data) - set(_FIELDS))
+        if missing or unknown:
+            raise ValueError(f"Problem.from_dict: missing key(s) {missing}, unknown key(s) "
+                             f"{unknown}; expected the keys of Problem.to_dict(): "
+                             f"{list(_FIELDS)}")
         return cls(**data)
+
+    @classmethod
+    def check(cls, obj: Any, name: str = "problem") -> Problem:
+        """Return ``obj`` if it is a :class:`Problem`, else raise a TypeError naming ``name``.
+
+        For the entry points that take a problem (``asymptotic_risk``, ``optimal_bottleneck``,
+        ...), so that ``None`` or a dict gives a clear message instead of an AttributeError.
+        """
+        if not isinstance(obj, cls):
+            raise TypeError(f"{name} must be a rmtrisk.Problem, got {type(obj).__name__} "
+                            f"({obj!r:.60})")
+        return obj
 
     @classmethod
     def default(cls) -> Problem:

@@ -31,7 +31,7 @@ so ``k`` larger than the rank gives the full (ridge / minimum-norm) solution.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.linalg as sla
@@ -71,6 +71,28 @@ class RiskStatistics(NamedTuple):
 # --------------------------------------------------------------------------------------------
 # selection of the kept directions
 # --------------------------------------------------------------------------------------------
+def _check_args(k: Any, reg: Any, critical_set: Any, d: int) -> None:
+    """ValueErrors naming ``k``, ``reg`` or ``critical_set`` and their valid ranges."""
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or not 1 <= k <= d:
+        raise ValueError(f"k must be an integer in [1, d={d}], got {k!r}")
+    if isinstance(reg, (bool, np.bool_)) or not isinstance(reg, (int, float, np.integer,
+                                                                  np.floating)) \
+            or not np.isfinite(reg) or reg < 0:
+        raise ValueError(f"reg must be >= 0 and finite, got {reg!r}")
+    if critical_set is not None:
+        if isinstance(critical_set, (set, frozenset, dict, str, bytes)):
+            raise ValueError("critical_set must be a list or tuple of 1-based ranks, got "
+                             f"{type(critical_set).__name__}")
+        ranks = list(critical_set)
+        if not ranks:
+            raise ValueError("critical_set must not be empty (use None for the minimizer)")
+        if any(isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer))
+               for i in ranks):
+            raise ValueError(f"critical_set entries must be integers >= 1, got {ranks}")
+        if len(set(ranks)) != len(ranks):
+            raise ValueError(f"critical_set must not repeat an index, got {ranks}")
+
+
 def _selected(eigenvalues_desc: np.ndarray, k: int, critical_set: Sequence[int] | None,
               scale: int) -> np.ndarray:
     """0-based positions (into the decreasing eigenvalues) of the kept, numerically nonzero ones."""
@@ -116,6 +138,9 @@ def critical_point(Y: np.ndarray, T: np.ndarray, k: int, reg: float = 0.0,
         The product ``W = W2 W1``.
     """
     d, N = Y.shape
+    if T.shape != Y.shape:
+        raise ValueError(f"T must have the shape of Y {Y.shape}, got {T.shape}")
+    _check_args(k, reg, critical_set, d)
     P, y, Qt = np.linalg.svd(Y, full_matrices=False)
     keep = y > max(d, N) * _EPS * (y[0] if y.size else 0.0)
     P, y, Q = P[:, keep], y[keep], Qt[keep].T
@@ -305,5 +330,6 @@ def risk_statistics(Y: np.ndarray, U: np.ndarray, sv: np.ndarray, V: np.ndarray,
     RiskStatistics
     """
     sv = np.asarray(sv, dtype=float)
+    _check_args(k, reg, critical_set, Y.shape[0])
     run = _skip if skip else _no_skip
     return run(Y, U, sv, V, k, reg, critical_set)

@@ -140,3 +140,31 @@ def test_curve_over_regularization(capsys, tmp_path):
     assert math.isinf(at_one[0.0]) and math.isfinite(at_one[0.1])
     code, _, err = run(["curve", "--k-values", "1,2", "--reg-values", "0.1"], capsys)
     assert code == 2 and "not both" in err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["risk", "--finite-size", "--eta2-train", "1e-300"],
+     "eta2_train must be in [1e-100, 1e+100]"),
+    (["risk", "--finite-size", "--eta2-train", "1e300"],
+     "eta2_train must be in [1e-100, 1e+100]"),
+    (["risk", "--sv", "1e200"], "sv entries must be in [1e-100, 1e+100]"),
+    (["risk", "--eta2-test", "1e300"], "eta2_test must be 0 or in [1e-100, 1e+100]"),
+    (["risk", "--reg", "1e200"], "reg must be 0 or in [1e-100, 1e+100]"),
+    (["risk", "--k", "2", "--critical-set", "1,1"], "critical_set must not repeat"),
+    (["mc", "--reps", "2", "--workers", "0"], "workers must be an integer >= 1"),
+    (["mc", "--reps", "2", "--seed", "-1"], "seed must be an integer >= 0"),
+    (["optimal", "--reg", "-1"], "reg must be >= 0"),
+    (["curve", "--k-values", "0"], "k must be an integer in [1, d=400]"),
+    (["demo", "--reps", "0"], "reps must be an integer >= 1"),
+])
+def test_bad_input_is_a_clean_error_without_traceback(capsys, argv, words):
+    code, _, err = run(argv, capsys)
+    assert code == 2 and err.startswith("rmtrisk: error: ") and words in err
+    assert "Traceback" not in err
+
+
+def test_mc_reports_the_interpolation_threshold(capsys):
+    code, out, _ = run(["mc", "--d", "40", "--c", "1", "--reps", "3"], capsys)
+    assert code == 1 and "AT_INTERPOLATION_THRESHOLD" in out
+    code, out, _ = run(["mc", "--d", "40", "--c", "1", "--reps", "3", "--json"], capsys)
+    assert code == 1 and json.loads(out)["status"] == "AT_INTERPOLATION_THRESHOLD"

@@ -50,3 +50,30 @@ def test_gradient_flow_validates_input():
         gradient_flow(Y, np.ones((2, 2)), 1)
     with pytest.raises(ValueError, match="reg must be >= 0"):
         gradient_flow(Y, Y, 1, reg=-1.0)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(k=0), "k must be an integer in [1, d=3]"),
+    (dict(k=4), "k must be an integer in [1, d=3]"),
+    (dict(k=1, reg=float("inf")), "reg must be >= 0 and finite"),
+    (dict(k=1, t_max=0.0), "t_max must be a finite number > 0"),
+    (dict(k=1, gtol=-1.0), "gtol must be a finite number > 0"),
+    (dict(k=1, n_records=0), "n_records must be an integer >= 1"),
+])
+def test_gradient_flow_rejects_bad_arguments(kwargs, words):
+    Y = np.arange(6.0).reshape(3, 2)
+    with pytest.raises(ValueError) as err:
+        gradient_flow(Y, Y, **kwargs)
+    assert words in str(err.value)
+
+
+def test_gradient_flow_status(small_draw):
+    Y, T = setup(small_draw, 6, 11, False, 0.2)
+    ok = gradient_flow(Y, T, 2, 0.2)
+    assert ok.converged and ok.status.name == "SUCCESS" and ok.message == ""
+    short = gradient_flow(Y, T, 2, 0.2, t_max=1e-2, n_records=5)
+    assert not short.converged and short.status.name == "MAX_ITERATIONS"
+    assert "t_max" in short.message
+    with np.errstate(all="ignore"):
+        blown = gradient_flow(Y, T, 2, 0.2, init_scale=1e120, t_max=1.0, n_records=5)
+    assert not blown.converged and blown.status.name == "NON_FINITE"

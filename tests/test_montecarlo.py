@@ -126,3 +126,73 @@ def test_monte_carlo_validates_its_options(kw, words):
     p = Problem(d=10, n=5, sv=[1.0], k=1)
     with pytest.raises(ValueError, match=words):
         monte_carlo_risk(p, **{"reps": 2, **kw})
+
+
+SMALL = Problem(d=30, n=15, sv=[3.0, 2.0], eta2_train=0.5, eta2_test=0.3, k=1)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(reps=0), "reps must be an integer >= 1"),
+    (dict(reps=1.5), "reps must be an integer >= 1"),
+    (dict(reps=True), "reps must be an integer >= 1"),
+    (dict(seed=-1), "seed must be an integer >= 0"),
+    (dict(seed=0.5), "seed must be an integer >= 0"),
+    (dict(workers=0), "workers must be an integer >= 1"),
+    (dict(batch_size=-1), "batch_size must be an integer >= 1 (or None for the default)"),
+    (dict(batch_size=0), "batch_size must be an integer >= 1"),
+    (dict(batch_size=1.5), "batch_size must be an integer >= 1"),
+    (dict(blas_threads=0), "blas_threads must be an integer >= 1"),
+    (dict(blas_threads=-2), "blas_threads must be an integer >= 1"),
+])
+def test_monte_carlo_arguments_are_validated(kwargs, words):
+    kw = {"reps": 4, "seed": 0, **kwargs}
+    with pytest.raises(ValueError) as err:
+        monte_carlo_risk(SMALL, **kw)
+    assert words in str(err.value)
+
+
+def test_explicit_batch_size_gives_the_same_samples():
+    a = monte_carlo_risk(SMALL, reps=4, seed=3)
+    b = monte_carlo_risk(SMALL, reps=4, seed=3, batch_size=3)
+    assert np.all(np.isfinite(b.samples)) and np.array_equal(a.samples, b.samples)
+    assert a.status.name == "SUCCESS" and a.message == ""
+
+
+@pytest.mark.parametrize("d, n", [(30, 30), (30, 29), (29, 30)])
+def test_interpolation_threshold_is_flagged(d, n):
+    res = monte_carlo_risk(SMALL.replace(d=d, n=n), reps=3)
+    assert res.status.name == "AT_INTERPOLATION_THRESHOLD" and "infinite" in res.message
+    assert monte_carlo_risk(SMALL.replace(d=d, n=n, reg=0.1), reps=3).status.name == "SUCCESS"
+
+
+def test_non_finite_replicate_is_flagged_and_status_round_trips():
+    samples = np.array([[1.0, 0.5, 0.5], [np.nan, np.nan, np.nan], [1.0, 0.4, 0.6]])
+    res = MonteCarloResult(SMALL, 3, 0, samples)
+    assert res.status.name == "NON_FINITE" and "1 of 3" in res.message
+    back = MonteCarloResult.from_dict(json.loads(json.dumps(res.to_dict(), allow_nan=True)))
+    assert back.status == res.status and back.message == res.message
+
+
+def test_from_dict_of_an_old_dict_without_status_still_loads():
+    res = monte_carlo_risk(SMALL, reps=3)
+    old = res.to_dict()
+    del old["status"], old["message"]
+    back = MonteCarloResult.from_dict(old)
+    assert back.status.name == "SUCCESS" and np.array_equal(back.samples, res.samples)
+
+
+@pytest.mark.parametrize("mutate, words", [
+    (lambda d: {}, "missing key(s) ['problem', 'reps', 'seed', 'samples']"),
+    (lambda d: {k: v for k, v in d.items() if k != "samples"}, "missing key(s) ['samples']"),
+    (lambda d: {**d, "problem": {}}, "Problem.from_dict: missing key(s)"),
+    (lambda d: {**d, "reps": 7}, "reps must be the integer number of sample rows (3)"),
+    (lambda d: {**d, "seed": -1}, "seed must be an integer >= 0"),
+    (lambda d: {**d, "samples": "x"}, "samples must be a list of"),
+    (lambda d: {**d, "status": "BOGUS"}, "status must be one of"),
+    (lambda d: [1], "needs a dict"),
+])
+def test_from_dict_bad_input_is_a_clear_error(mutate, words):
+    data = monte_carlo_risk(SMALL, reps=3).to_dict()
+    with pytest.raises(ValueError) as err:
+        MonteCarloResult.from_dict(mutate(data))
+    assert words in str(err.value)

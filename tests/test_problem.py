@@ -109,3 +109,88 @@ def test_skip_critical_set_ranges_up_to_min_d_n():
     assert p.kept == (1, 5, 25)
     with pytest.raises(ValueError, match=r"\[1, min\(d, n\)=25\]"):
         make(skip=True, k=3, critical_set=[26])
+
+
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        (dict(sv=[1j]), "sv must contain only real numbers"),
+        (dict(sv=[1j, 2.0]), "sv must contain only real numbers"),
+        (dict(sv={1.0, 2.0}), "sets are unordered"),
+        (dict(sv=[True]), "sv must contain only real numbers"),
+        (dict(sv="12"), "sv must be an ordered sequence"),
+        (dict(energy=[False, 1.0]), "energy must contain only real numbers"),
+        (dict(test_energy=[1.0, "2"]), "test_energy must contain only real numbers"),
+        (dict(sv=[1e200]), "sv entries must be in [1e-100, 1e+100]"),
+        (dict(sv=[1e60]), "sv**2 (squared singular values) must be in [1e-100, 1e+100]"),
+        (dict(sv=[1e-60]), "sv**2 (squared singular values) must be in [1e-100, 1e+100]"),
+        (dict(sv=[100.0, 10.0], eta2_train=1e-99), "sv**2 / eta2_train (the SNRs) must be in"),
+        (dict(test_energy=[1e120, 1.0]), "test_energy entries must be 0 or in [1e-100"),
+        (dict(eta2_train=1e-300), "eta2_train must be in [1e-100, 1e+100]"),
+        (dict(eta2_train=1e300), "eta2_train must be in [1e-100, 1e+100]"),
+        (dict(eta2_test=1e-300), "eta2_test must be 0 or in [1e-100, 1e+100]"),
+        (dict(eta2_test=1e300), "eta2_test must be 0 or in [1e-100, 1e+100]"),
+        (dict(reg=1e200), "reg must be 0 or in [1e-100, 1e+100]"),
+        (dict(c="2"), "c must be a real number (not str"),
+        (dict(n="50"), "n must be an integer"),
+        (dict(d="50"), "d must be an integer"),
+        (dict(k="1"), "k must be an integer"),
+        (dict(kappa="0.5"), "kappa must be a real number"),
+        (dict(eta2_train="0.5"), "eta2_train must be a real number"),
+        (dict(eta2_test=True), "eta2_test must be a real number"),
+        (dict(reg=1j), "reg must be a real number"),
+        (dict(d=True), "d must be an integer"),
+        (dict(critical_set={1}), "critical_set must be a list or tuple"),
+        (dict(critical_set=[True]), "critical_set entry must be an integer"),
+    ],
+)
+def test_bad_types_and_scales_are_rejected(changes, words):
+    with pytest.raises(ValueError) as err:
+        make(**changes)
+    assert words in str(err.value)
+
+
+def test_scale_range_edges_are_accepted():
+    make(eta2_train=1e-90, sv=[1e-40, 1e-41])
+    make(eta2_train=1e90, sv=[1e45, 1e44])
+    make(eta2_test=0.0, test_energy=[0.0, 1.0])
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda p: Problem.from_dict({}), "missing key(s) ['d', 'n', 'sv', 'k']"),
+    (lambda p: Problem.from_dict({**p.to_dict(), "foo": 1}), "unknown key(s) ['foo']"),
+    (lambda p: Problem.from_dict([1, 2]), "needs a dict"),
+    (lambda p: p.replace(foo=1), "replace got unknown field(s) ['foo']"),
+])
+def test_from_dict_and_replace_reject_unknown_or_missing_keys(call, words):
+    with pytest.raises(ValueError) as err:
+        call(make())
+    assert words in str(err.value)
+
+
+@pytest.mark.parametrize("obj", [None, {}, "problem", 3])
+def test_check_names_the_parameter(obj):
+    with pytest.raises(TypeError, match="p must be a rmtrisk.Problem"):
+        Problem.check(obj, "p")
+    p = make()
+    assert Problem.check(p) is p
+
+
+@pytest.mark.parametrize("skip", [False, True])
+@pytest.mark.parametrize("finite_size", [False, True])
+@pytest.mark.parametrize("scale", [1e-45, 1e45])
+def test_formulas_are_scale_covariant_at_the_range_edges(skip, finite_size, scale):
+    """X -> a X, A -> a A (eta2 -> a^2 eta2) leaves W unchanged, so the risk scales by a^2.
+
+    At a = 1e+-45 the noise levels sit at 1e+-90, near the edges of the accepted range:
+    the float64 formulas must still give the same relative numbers there.
+    """
+    from rmtrisk.theory import asymptotic_risk
+
+    base = make(skip=skip)
+    far = make(skip=skip, sv=[scale * s for s in BASE["sv"]],
+               eta2_train=scale**2 * BASE["eta2_train"], eta2_test=scale**2 * BASE["eta2_test"])
+    r0 = asymptotic_risk(base, finite_size=finite_size, throw=False)
+    r1 = asymptotic_risk(far, finite_size=finite_size, throw=False)
+    assert r0.status.ok and r1.status.ok
+    assert math.isclose(r1.risk, scale**2 * r0.risk, rel_tol=1e-9)

@@ -94,3 +94,28 @@ def test_factorize_rejects_rank_above_k():
     np.testing.assert_allclose(W2 @ W1, W)
     with pytest.raises(ValueError, match="rank > k=2"):
         factorize(W, 2)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(k=0), "k must be an integer in [1, d=8]"),
+    (dict(k=9), "k must be an integer in [1, d=8]"),
+    (dict(k=1.5), "k must be an integer in [1, d=8]"),
+    (dict(k=True), "k must be an integer in [1, d=8]"),
+    (dict(reg=-0.1), "reg must be >= 0 and finite"),
+    (dict(reg=float("nan")), "reg must be >= 0 and finite"),
+    (dict(critical_set=[1, 1]), "critical_set must not repeat an index"),
+    (dict(critical_set=[]), "critical_set must not be empty"),
+    (dict(critical_set={1, 2}), "critical_set must be a list or tuple"),
+    (dict(critical_set=[1.5]), "critical_set entries must be integers >= 1"),
+])
+@pytest.mark.parametrize("which", ["dense", "factored"])
+def test_critical_point_arguments_are_validated(small_draw, kwargs, words, which):
+    p = problem(8, 5, k=2)
+    Y, U, V, X, A = small_draw(p, 0)
+    kw = {"k": 2, "reg": 0.0, "critical_set": None, **kwargs}
+    with pytest.raises(ValueError) as err:
+        if which == "dense":
+            critical_point(Y, X, **kw)
+        else:
+            risk_statistics(Y, U, p.sv_array, V, skip=False, **kw)
+    assert words in str(err.value)
