@@ -54,7 +54,8 @@ def problems(draw, slow: bool = False) -> tuple[Problem, dict]:
     else:
         kw["sv"] = (sv * math.sqrt(eta2)).tolist()
     if draw(st.booleans()):
-        kw["test_energy"] = draw(st.lists(st.floats(0.0, 2.0), min_size=r, max_size=r))
+        energy = st.one_of(st.just(0.0), st.floats(1e-6, 2.0))
+        kw["test_energy"] = draw(st.lists(energy, min_size=r, max_size=r))
     if skip:
         if draw(st.booleans()):
             kw["kappa"] = draw(st.floats(0.05, 0.5))
