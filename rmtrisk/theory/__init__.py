@@ -29,7 +29,7 @@ import numpy as np
 
 from ..problem import Problem
 from ..status import SolverError, Status, check_invariants, settle
-from .bottleneck import bottleneck_risk
+from .bottleneck import bottleneck_risk, kept_mask
 from .interaction import interaction_correction, ridge_interaction_risk
 from .one_layer import direction_factors, optimal_training_snr
 from .paper import paper_bottleneck_risk, paper_skip_risk
@@ -164,8 +164,7 @@ def cutoff_gap(problem: Problem) -> float:
     """Smallest relative gap ``|s_i - s_j| / max(s_i, s_j)`` between a kept and a dropped
     singular value (``inf`` when every direction is kept or none is)."""
     sv = problem.sv_array
-    kept = np.zeros(problem.r, dtype=bool)
-    kept[np.asarray(problem.kept, dtype=int) - 1] = True
+    kept = kept_mask(problem)
     if kept.all() or not kept.any():
         return math.inf
     a, b = sv[kept][:, None], sv[~kept][None, :]
