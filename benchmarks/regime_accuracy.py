@@ -1,9 +1,9 @@
 """Accuracy of the ridge and skip c < 1 grid solvers against their mpmath references.
 
-Ridge (``rmtrisk.solver.ridge_risk``): c log-spaced in [0.1, 10] plus the cells
+Ridge (``rmtrisk.engine.ridge_grid``): c log-spaced in [0.1, 10] plus the cells
 {0.999, 0.9999, 1, 1.0001, 1.001} around the interpolation threshold, lambda log-spaced in
 [1e-4, 10], three training noise levels; the bottom quarter of the spectrum dropped.
-Skip c < 1 (``rmtrisk.solver.skip_under_proportional_risk``): c in [0.05, 0.99] (linear),
+Skip c < 1 (``rmtrisk.engine.skip_under_grid``): c in [0.05, 0.99] (linear),
 kappa log-spaced in [1e-4, 1] (kappa = 1 is the full-width AT_EDGE cell), three training noise
 levels. Both: a rank-20 spiked spectrum, d = 3072, eta2_test = 0.3.
 
@@ -26,11 +26,11 @@ from pathlib import Path
 import mpmath
 import numpy as np
 
-from rmtrisk.solver import (
-    ridge_risk,
-    ridge_risk_mp,
-    skip_under_proportional_risk,
-    skip_under_proportional_risk_mp,
+from rmtrisk.engine import (
+    ridge_grid,
+    ridge_reference,
+    skip_under_grid,
+    skip_under_reference,
 )
 from rmtrisk.status import Status
 
@@ -42,13 +42,13 @@ KEPT = np.arange(20) < 15
 TARGET = 1e-12
 
 
-def ridge_grid(nc: int, nk: int) -> tuple[np.ndarray, ...]:
+def ridge_cells(nc: int, nk: int) -> tuple[np.ndarray, ...]:
     cs = np.union1d(np.geomspace(0.1, 10.0, nc), [0.999, 0.9999, 1.0, 1.0001, 1.001])
     ls = np.geomspace(1e-4, 10.0, nk)
     return tuple(x.ravel() for x in np.meshgrid(cs, ls, [0.1, 1.0, 3.0], indexing="ij"))
 
 
-def skip_under_grid(nc: int, nk: int) -> tuple[np.ndarray, ...]:
+def skip_under_cells(nc: int, nk: int) -> tuple[np.ndarray, ...]:
     cs = np.linspace(0.05, 0.99, nc)
     ks = np.geomspace(1e-4, 1.0, nk)
     return tuple(x.ravel() for x in np.meshgrid(cs, ks, [0.1, 1.0, 3.0], indexing="ij"))
@@ -130,27 +130,27 @@ def main() -> None:
              f"r = {SV.size} directions (sv log-spaced 4 .. 0.25, test energy 1 .. 0.01), "
              f"d = {D}, eta2_test = {ETA2_TEST}; eta2_train in {{0.1, 1, 3}}.", ""]
 
-    c, reg, e2 = ridge_grid(args.nc, args.nk)
-    res = ridge_risk(c, reg, e2, ETA2_TEST, SV, ELL, D, kept=KEPT)
+    c, reg, e2 = ridge_cells(args.nc, args.nk)
+    res = ridge_grid(c, reg, e2, ETA2_TEST, SV, ELL, D, kept=KEPT)
     lines += compare(
         "Ridge (no skip, lambda > 0): c in [0.1, 10] incl. 0.999 .. 1.001, lambda in "
         "[1e-4, 10], 15 of 20 directions kept", res,
-        lambda c_, r_, e_: ridge_risk_mp(c_, r_, e_, ETA2_TEST, SV, ELL, D, kept=KEPT,
+        lambda c_, r_, e_: ridge_reference(c_, r_, e_, ETA2_TEST, SV, ELL, D, kept=KEPT,
                                          dps=args.dps),
         (c, reg, e2), ("risk", "bias", "variance", "g", "gprime"))
 
-    c, kappa, e2 = skip_under_grid(args.nc, args.nk)
-    res = skip_under_proportional_risk(c, kappa, e2, ETA2_TEST, SV, ELL, D)
+    c, kappa, e2 = skip_under_cells(args.nc, args.nk)
+    res = skip_under_grid(c, kappa, e2, ETA2_TEST, SV, ELL, D)
     lines += compare(
         "Skip connection, c < 1, lambda = 0: c in [0.05, 0.99], kappa in [1e-4, 1]", res,
-        lambda c_, k_, e_: skip_under_proportional_risk_mp(c_, k_, e_, ETA2_TEST, SV, ELL, D,
+        lambda c_, k_, e_: skip_under_reference(c_, k_, e_, ETA2_TEST, SV, ELL, D,
                                                            dps=args.dps),
         (c, kappa, e2), ("risk", "bias", "variance", "threshold"))
 
     lines += ["### Reference precision", ""]
-    lines += precision_lines("ridge", lambda *a, dps: ridge_risk_mp(*a, kept=KEPT, dps=dps),
+    lines += precision_lines("ridge", lambda *a, dps: ridge_reference(*a, kept=KEPT, dps=dps),
                              (1.001, 1e-4, 1.0, ETA2_TEST, SV, ELL, D))
-    lines += precision_lines("skip c < 1", skip_under_proportional_risk_mp,
+    lines += precision_lines("skip c < 1", skip_under_reference,
                              (0.5, 0.1, 1.0, ETA2_TEST, SV, ELL, D))
     text = "\n".join(lines) + "\n"
     print(text)

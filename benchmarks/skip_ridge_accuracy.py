@@ -1,8 +1,8 @@
 """Accuracy and speed of the skip-connection lambda > 0 solver against its mpmath reference.
 
-Compiled path: ``rmtrisk.kept_spectrum.skip_ridge_risk`` (numba; Gauss–Legendre in an angle
+Compiled path: ``rmtrisk.engine.skip_ridge_grid`` (numba; Gauss–Legendre in an angle
 variable, smooth-part / pole split of the Marchenko–Pastur averages). Reference:
-``rmtrisk.kept_spectrum.skip_ridge_risk_mp`` (mpmath; partial fractions, tanh-sinh, guard
+``rmtrisk.engine.skip_ridge_reference`` (mpmath; partial fractions, tanh-sinh, guard
 digits for small lambda). Same equations, different numerics.
 
 Grid: c in {0.25, 0.5, 0.8, 0.95, 1, 1.05, 1.2, 2, 4}, reg in {1e-4, 1e-3, 1e-2, 0.05, 0.3, 1,
@@ -57,7 +57,7 @@ import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from rmtrisk import Problem  # noqa: E402
-from rmtrisk.kept_spectrum import skip_ridge_risk, skip_ridge_risk_mp  # noqa: E402
+from rmtrisk.engine import skip_ridge_grid, skip_ridge_reference  # noqa: E402
 from rmtrisk.montecarlo import replicate_risk  # noqa: E402
 from rmtrisk.status import Status  # noqa: E402
 
@@ -97,7 +97,7 @@ def grid(per_pair: int) -> tuple[np.ndarray, ...]:
 def mp_cell(c: float, kappa: float, reg: float, e2: float, dps: int = 30):
     """One reference cell in a worker: values as strings (exact transfer) and the time."""
     t0 = time.perf_counter()
-    r = skip_ridge_risk_mp(c, kappa, reg, e2, ETA2_TEST, SV, ELL, D, dps=dps)
+    r = skip_ridge_reference(c, kappa, reg, e2, ETA2_TEST, SV, ELL, D, dps=dps)
     dt = time.perf_counter() - t0
     with mpmath.workdps(dps + 30):
         vals = tuple(mpmath.nstr(v, dps + 20) for v in (r.risk, r.bias, r.variance))
@@ -111,7 +111,7 @@ def _rel(got: float, exact: mpmath.mpf, scale: mpmath.mpf) -> float:
 def accuracy(args) -> tuple[list[str], np.ndarray]:
     c, kappa, reg, e2 = grid(args.per_pair)
     n = c.size
-    res = skip_ridge_risk(c, kappa, reg, e2, ETA2_TEST, SV, ELL, D)
+    res = skip_ridge_grid(c, kappa, reg, e2, ETA2_TEST, SV, ELL, D)
     fields = ("risk", "bias", "variance")
     rel = {f: np.full(n, np.nan) for f in fields}
     abs_err = np.full(n, np.nan)
@@ -214,11 +214,11 @@ def accuracy(args) -> tuple[list[str], np.ndarray]:
 FIRST_CALL = r"""
 import time, numpy as np
 t0 = time.perf_counter()
-from rmtrisk.kept_spectrum import skip_ridge_risk
+from rmtrisk.engine import skip_ridge_grid
 t1 = time.perf_counter()
-skip_ridge_risk(2.0, 0.1, 0.3, 1.0, 1.0, np.ones(3), np.ones(3), 100)
+skip_ridge_grid(2.0, 0.1, 0.3, 1.0, 1.0, np.ones(3), np.ones(3), 100)
 t2 = time.perf_counter()
-skip_ridge_risk(2.0, 0.1, 0.3, 1.0, 1.0, np.ones(3), np.ones(3), 100)
+skip_ridge_grid(2.0, 0.1, 0.3, 1.0, 1.0, np.ones(3), np.ones(3), 100)
 t3 = time.perf_counter()
 print(t1 - t0, t2 - t1, t3 - t2)
 """
@@ -257,9 +257,9 @@ def speed(args, mp_time: np.ndarray | None) -> list[str]:
         shutil.rmtree(cache, ignore_errors=True)
 
     c, kappa, reg = speed_grid(args.speed_cells)
-    skip_ridge_risk(c[:10], kappa[:10], reg[:10], 1.0, ETA2_TEST, SPEED_SV, SPEED_ELL, D)
-    res = skip_ridge_risk(c, kappa, reg, 1.0, ETA2_TEST, SPEED_SV, SPEED_ELL, D)
-    t_grid = best_time(lambda: skip_ridge_risk(c, kappa, reg, 1.0, ETA2_TEST, SPEED_SV,
+    skip_ridge_grid(c[:10], kappa[:10], reg[:10], 1.0, ETA2_TEST, SPEED_SV, SPEED_ELL, D)
+    res = skip_ridge_grid(c, kappa, reg, 1.0, ETA2_TEST, SPEED_SV, SPEED_ELL, D)
+    t_grid = best_time(lambda: skip_ridge_grid(c, kappa, reg, 1.0, ETA2_TEST, SPEED_SV,
                                                SPEED_ELL, D))
     rate = args.speed_cells / t_grid
     per_cell = t_grid / args.speed_cells
@@ -268,11 +268,11 @@ def speed(args, mp_time: np.ndarray | None) -> list[str]:
     # mpmath per cell on the same four-direction problem (a few cells, this process)
     rng = np.random.default_rng(1)
     pick = rng.choice(args.speed_cells, args.mp_cells, replace=False)
-    skip_ridge_risk_mp(1.0, 0.1, 1.0, 1.0, ETA2_TEST, SPEED_SV[:1], SPEED_ELL[:1], D)
+    skip_ridge_reference(1.0, 0.1, 1.0, 1.0, ETA2_TEST, SPEED_SV[:1], SPEED_ELL[:1], D)
     t_mp = []
     for i in pick:
         t0 = time.perf_counter()
-        skip_ridge_risk_mp(c[i], kappa[i], reg[i], 1.0, ETA2_TEST, SPEED_SV, SPEED_ELL, D)
+        skip_ridge_reference(c[i], kappa[i], reg[i], 1.0, ETA2_TEST, SPEED_SV, SPEED_ELL, D)
         t_mp.append(time.perf_counter() - t0)
     t_mp = np.array(t_mp)
 

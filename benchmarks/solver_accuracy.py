@@ -18,7 +18,7 @@ from collections import Counter
 import mpmath
 import numpy as np
 
-from rmtrisk.solver import skip_proportional_risk, skip_proportional_risk_mp
+from rmtrisk.engine import skip_grid, skip_reference
 from rmtrisk.status import Status
 
 
@@ -47,13 +47,13 @@ def main() -> None:
     eta2_test = 0.3
     c, kappa, e2 = build_grid(args.nc, args.nk)
 
-    res = skip_proportional_risk(c, kappa, e2, eta2_test, sv, ell, d)
+    res = skip_grid(c, kappa, e2, eta2_test, sv, ell, d)
     t0 = time.perf_counter()
     fields = ("risk", "bias", "variance", "threshold", "moment")
     rel = {f: np.full(c.size, np.nan) for f in fields}
     ref_status = np.empty(c.size, dtype=int)
     for i in range(c.size):
-        ref = skip_proportional_risk_mp(c[i], kappa[i], e2[i], eta2_test, sv, ell, d,
+        ref = skip_reference(c[i], kappa[i], e2[i], eta2_test, sv, ell, d,
                                         dps=args.dps)
         ref_status[i] = int(ref.status)
         for f in fields:
@@ -87,7 +87,7 @@ def main() -> None:
 
     # same reference at several precisions
     args0 = (1.5, 0.1, 1.0, eta2_test, sv, ell, d)
-    vals = {p: skip_proportional_risk_mp(*args0, dps=p).risk for p in (30, 50, 80)}
+    vals = {p: skip_reference(*args0, dps=p).risk for p in (30, 50, 80)}
     with mpmath.workdps(90):
         d3050 = abs(vals[30] - vals[80]) / vals[80]
         d5080 = abs(vals[50] - vals[80]) / vals[80]

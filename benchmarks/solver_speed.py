@@ -2,11 +2,11 @@
 
 One run prints, side by side, cells per second on the proportional skip-connection regime for
 
-* the compiled solver (``rmtrisk.solver.skip_proportional_risk``, one thread, after compilation);
+* the compiled solver (``rmtrisk.engine.skip_grid``, one thread, after compilation);
 * (a) scipy per point, done by hand: the tail mass as ``scipy.integrate.quad`` of the
   Marchenko–Pastur density, the threshold by ``scipy.optimize.brentq`` on it, ``T_{-1}`` by
   ``quad``, then the risk sum in numpy;
-* (b) mpmath per point (``skip_proportional_risk_mp`` at 50 and 30 digits);
+* (b) mpmath per point (``skip_reference`` at 50 and 30 digits);
 
 and the first-call cost (import + compile + first call) measured in fresh subprocesses with a
 cold numba cache (an empty ``NUMBA_CACHE_DIR``) and then a warm one.
@@ -29,7 +29,7 @@ from scipy import integrate, optimize
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-from rmtrisk.solver import skip_proportional_risk, skip_proportional_risk_mp  # noqa: E402
+from rmtrisk.engine import skip_grid, skip_reference  # noqa: E402
 
 D = 3072
 ETA2_TEST = 0.3
@@ -72,11 +72,11 @@ def scipy_point(c: float, kappa: float, e2: float, sv: np.ndarray, ell: np.ndarr
 FIRST_CALL = r"""
 import time, numpy as np
 t0 = time.perf_counter()
-from rmtrisk.solver import skip_proportional_risk
+from rmtrisk.engine import skip_grid
 t1 = time.perf_counter()
-skip_proportional_risk(2.0, 0.1, 1.0, 0.3, np.ones(3), np.ones(3), 100)
+skip_grid(2.0, 0.1, 1.0, 0.3, np.ones(3), np.ones(3), 100)
 t2 = time.perf_counter()
-skip_proportional_risk(2.0, 0.1, 1.0, 0.3, np.ones(3), np.ones(3), 100)
+skip_grid(2.0, 0.1, 1.0, 0.3, np.ones(3), np.ones(3), 100)
 t3 = time.perf_counter()
 print(t1 - t0, t2 - t1, t3 - t2)
 """
@@ -119,9 +119,9 @@ def main() -> None:
 
     # ---- compiled solver
     c, kappa, e2 = grid(args.cells)
-    skip_proportional_risk(c[:10], kappa[:10], e2[:10], ETA2_TEST, sv, ell, D)  # compiled
-    res = skip_proportional_risk(c, kappa, e2, ETA2_TEST, sv, ell, D)
-    r_compiled = rate(lambda: skip_proportional_risk(c, kappa, e2, ETA2_TEST, sv, ell, D),
+    skip_grid(c[:10], kappa[:10], e2[:10], ETA2_TEST, sv, ell, D)  # compiled
+    res = skip_grid(c, kappa, e2, ETA2_TEST, sv, ell, D)
+    r_compiled = rate(lambda: skip_grid(c, kappa, e2, ETA2_TEST, sv, ell, D),
                       args.cells)
     n_ok = int(np.sum(res.success))
 
@@ -135,11 +135,11 @@ def main() -> None:
     # ---- mpmath per point
     nm = args.mp_cells
     r_mp = {}
-    skip_proportional_risk_mp(c[0], kappa[0], e2[0], ETA2_TEST, sv, ell, D)  # build lambdas
+    skip_reference(c[0], kappa[0], e2[0], ETA2_TEST, sv, ell, D)  # build lambdas
     for dps in (50, 30):
         t0 = time.perf_counter()
         for i in range(nm):
-            skip_proportional_risk_mp(c[i], kappa[i], e2[i], ETA2_TEST, sv, ell, D, dps=dps)
+            skip_reference(c[i], kappa[i], e2[i], ETA2_TEST, sv, ell, D, dps=dps)
         r_mp[dps] = nm / (time.perf_counter() - t0)
 
     print(f"proportional skip-connection risk, r = {args.rank} directions, d = {D}, "

@@ -10,14 +10,14 @@ import pytest
 import sympy as sp
 
 from rmtrisk import _kernels as K
-from rmtrisk.solver import (
+from rmtrisk.engine import (
     ridge_factors,
+    ridge_grid,
     ridge_moments,
-    ridge_risk,
-    ridge_risk_mp,
+    ridge_reference,
+    skip_under_grid,
     skip_under_overlaps,
-    skip_under_proportional_risk,
-    skip_under_proportional_risk_mp,
+    skip_under_reference,
 )
 from rmtrisk.status import SolverError, Status
 from rmtrisk.symbolic import regimes as rg
@@ -102,11 +102,11 @@ def test_regime_kernels_match_mpmath(name, args):
 def test_ridge_vectorized_equals_scalar_calls():
     c = np.array([0.3, 0.9, 1.0, 1.2, 5.0])[:, None]
     reg = np.array([1e-4, 0.1, 3.0])[None, :]
-    res = ridge_risk(c, reg, 0.8, 0.6, SV, ELL, D, kept=KEPT)
+    res = ridge_grid(c, reg, 0.8, 0.6, SV, ELL, D, kept=KEPT)
     assert res.risk.shape == (5, 3) and not res.risk.flags.writeable
     for i in range(5):
         for j in range(3):
-            one = ridge_risk(c[i, 0], reg[0, j], 0.8, 0.6, SV, ELL, D, kept=KEPT)
+            one = ridge_grid(c[i, 0], reg[0, j], 0.8, 0.6, SV, ELL, D, kept=KEPT)
             assert one.risk.shape == ()
             for f in ("risk", "bias", "variance", "g", "gprime", "status"):
                 assert getattr(one, f) == getattr(res, f)[i, j]
@@ -122,10 +122,10 @@ def test_skip_under_vectorized_equals_scalar_calls():
     c = np.array([0.05, 0.5, 0.95])[:, None]
     kappa = np.array([1e-4, 0.3, 1.0])[None, :]
     e2 = np.array([0.5, 2.0])[:, None, None]
-    res = skip_under_proportional_risk(c, kappa, e2, 0.6, SV, ELL, D)
+    res = skip_under_grid(c, kappa, e2, 0.6, SV, ELL, D)
     assert res.risk.shape == (2, 3, 3) and not res.status.flags.writeable
     for idx in np.ndindex(res.risk.shape):
-        one = skip_under_proportional_risk(c[idx[1], 0], kappa[0, idx[2]], e2[idx[0], 0, 0],
+        one = skip_under_grid(c[idx[1], 0], kappa[0, idx[2]], e2[idx[0], 0, 0],
                                            0.6, SV, ELL, D)
         for f in ("risk", "bias", "variance", "threshold", "status", "error"):
             assert getattr(one, f) == getattr(res, f)[idx]
@@ -137,38 +137,38 @@ def test_skip_under_vectorized_equals_scalar_calls():
 
 
 def test_ridge_statuses():
-    res = ridge_risk([0.5, 1.0, 1.0, 2.0], [0.1, 0.0, 0.1, 0.0], 1.0, 1.0, SV, ELL, D)
+    res = ridge_grid([0.5, 1.0, 1.0, 2.0], [0.1, 0.0, 0.1, 0.0], 1.0, 1.0, SV, ELL, D)
     assert list(res.status) == [Status.SUCCESS, Status.AT_INTERPOLATION_THRESHOLD,
                                 Status.SUCCESS, Status.SUCCESS]
     assert np.isinf(res.risk[1]) and np.isinf(res.variance[1]) and np.isfinite(res.bias[1])
     assert np.all(res.success == [True, False, True, True])
-    huge = ridge_risk(2.0, 0.1, 1.0, 1.0, [1e200], [1.0], D)
+    huge = ridge_grid(2.0, 0.1, 1.0, 1.0, [1e200], [1.0], D)
     assert huge.status == Status.NON_FINITE
     with pytest.raises(SolverError, match="AT_INTERPOLATION_THRESHOLD"):
-        ridge_risk(1.0, 0.0, 1.0, 1.0, SV, ELL, D, throw=True)
-    ridge_risk(1.0, 1e-3, 1.0, 1.0, SV, ELL, D, throw=True)
+        ridge_grid(1.0, 0.0, 1.0, 1.0, SV, ELL, D, throw=True)
+    ridge_grid(1.0, 1e-3, 1.0, 1.0, SV, ELL, D, throw=True)
 
 
 def test_skip_under_statuses():
-    res = skip_under_proportional_risk([0.5, 1.0, 2.0, 0.5, 0.5], [0.3, 0.3, 0.3, 1.0, 1e-13],
+    res = skip_under_grid([0.5, 1.0, 2.0, 0.5, 0.5], [0.3, 0.3, 0.3, 1.0, 1e-13],
                                        1.0, 1.0, SV, ELL, D)
     assert list(res.status) == [Status.SUCCESS, Status.AT_INTERPOLATION_THRESHOLD,
                                 Status.UNSUPPORTED, Status.AT_EDGE, Status.AT_EDGE]
     assert np.isinf(res.risk[1]) and np.isnan(res.risk[2])
     assert np.all(np.isfinite(res.risk[[0, 3, 4]]))
     assert res.error[4] < 1e-6 * res.risk[4]
-    one = skip_under_proportional_risk(0.5, 0.3, 1.0, 1.0, SV, ELL, D, maxiter=1)
+    one = skip_under_grid(0.5, 0.3, 1.0, 1.0, SV, ELL, D, maxiter=1)
     assert one.status == Status.MAX_ITERATIONS
-    huge = skip_under_proportional_risk(0.5, 0.3, 1.0, 1.0, [1e200], [1.0], D)
+    huge = skip_under_grid(0.5, 0.3, 1.0, 1.0, [1e200], [1.0], D)
     assert huge.status == Status.NON_FINITE
     with pytest.raises(SolverError, match="UNSUPPORTED"):
-        skip_under_proportional_risk(2.0, 0.3, 1.0, 1.0, SV, ELL, D, throw=True)
+        skip_under_grid(2.0, 0.3, 1.0, 1.0, SV, ELL, D, throw=True)
     # the mpmath reference returns the same statuses
     for c, k, st in ((0.5, 0.3, Status.SUCCESS), (1.0, 0.3, Status.AT_INTERPOLATION_THRESHOLD),
                      (2.0, 0.3, Status.UNSUPPORTED), (0.5, 1.0, Status.AT_EDGE),
                      (0.5, 1e-13, Status.AT_EDGE)):
-        assert skip_under_proportional_risk_mp(c, k, 1.0, 1.0, SV, ELL, D, dps=30).status is st
-    assert ridge_risk_mp(1.0, 0.0, 1.0, 1.0, SV, ELL, D).status is \
+        assert skip_under_reference(c, k, 1.0, 1.0, SV, ELL, D, dps=30).status is st
+    assert ridge_reference(1.0, 0.0, 1.0, 1.0, SV, ELL, D).status is \
         Status.AT_INTERPOLATION_THRESHOLD
 
 
@@ -182,7 +182,7 @@ def test_skip_under_statuses():
 def test_ridge_validation(kwargs, name):
     args = dict(c=0.5, reg=0.1, eta2_train=1.0, eta2_test=1.0, sv=SV, test_energy=ELL, d=D)
     args.update(kwargs)
-    for fn in (ridge_risk, ridge_risk_mp):
+    for fn in (ridge_grid, ridge_reference):
         with pytest.raises(ValueError, match=f"^{name} "):
             fn(**args)
 
@@ -195,7 +195,7 @@ def test_ridge_validation(kwargs, name):
 def test_skip_under_validation(kwargs, name):
     args = dict(c=0.5, kappa=0.3, eta2_train=1.0, eta2_test=1.0, sv=SV, test_energy=ELL, d=D)
     args.update(kwargs)
-    for fn in (skip_under_proportional_risk, skip_under_proportional_risk_mp):
+    for fn in (skip_under_grid, skip_under_reference):
         with pytest.raises(ValueError, match=f"^{name} "):
             fn(**args)
     with pytest.raises(ValueError, match="^c "):
@@ -203,7 +203,7 @@ def test_skip_under_validation(kwargs, name):
     with pytest.raises(ValueError, match="^t "):
         ridge_factors(0.0, 0.5, 0.1)
     with pytest.raises(ValueError, match="^dps "):
-        ridge_risk_mp(0.5, 0.1, 1.0, 1.0, SV, ELL, D, dps=10)
+        ridge_reference(0.5, 0.1, 1.0, 1.0, SV, ELL, D, dps=10)
 
 
 # ---- compiled vs mpmath -----------------------------------------------------------------------
@@ -211,10 +211,10 @@ def test_ridge_compiled_matches_mpmath():
     cs = np.array([0.1, 0.999, 1.0, 1.001, 10.0])
     regs = np.array([1e-4, 0.05, 10.0])
     cc, rr = np.meshgrid(cs, regs, indexing="ij")
-    res = ridge_risk(cc, rr, 0.7, 0.4, SV, ELL, D, kept=KEPT)
+    res = ridge_grid(cc, rr, 0.7, 0.4, SV, ELL, D, kept=KEPT)
     assert np.all(res.success)
     for idx in np.ndindex(cc.shape):
-        ref = ridge_risk_mp(cc[idx], rr[idx], 0.7, 0.4, SV, ELL, D, kept=KEPT)
+        ref = ridge_reference(cc[idx], rr[idx], 0.7, 0.4, SV, ELL, D, kept=KEPT)
         assert ref.status is Status.SUCCESS
         for f in ("risk", "bias", "variance", "g", "gprime"):
             assert _rel(getattr(res, f)[idx], getattr(ref, f)) <= 1e-12, (f, idx)
@@ -225,10 +225,10 @@ def test_skip_under_compiled_matches_mpmath():
     cs = np.array([0.05, 0.5, 0.99])
     ks = np.array([1e-4, 0.1, 0.9])
     cc, kk = np.meshgrid(cs, ks, indexing="ij")
-    res = skip_under_proportional_risk(cc, kk, 0.7, 0.4, SV, ELL, D)
+    res = skip_under_grid(cc, kk, 0.7, 0.4, SV, ELL, D)
     assert np.all(res.success)
     for idx in np.ndindex(cc.shape):
-        ref = skip_under_proportional_risk_mp(cc[idx], kk[idx], 0.7, 0.4, SV, ELL, D, dps=40)
+        ref = skip_under_reference(cc[idx], kk[idx], 0.7, 0.4, SV, ELL, D, dps=40)
         assert ref.status is Status.SUCCESS
         for f in ("risk", "bias", "variance", "threshold"):
             assert _rel(getattr(res, f)[idx], getattr(ref, f)) <= 1e-12, (f, idx)
@@ -236,8 +236,9 @@ def test_skip_under_compiled_matches_mpmath():
 
 
 def test_mpmath_references_agree_across_precisions():
-    ridge = {p: ridge_risk_mp(1.001, 1e-4, 0.7, 0.4, SV, ELL, D, dps=p).risk for p in (30, 50, 80)}
-    skip = {p: skip_under_proportional_risk_mp(0.5, 0.1, 0.7, 0.4, SV, ELL, D, dps=p).risk
+    ridge = {p: ridge_reference(1.001, 1e-4, 0.7, 0.4, SV, ELL, D, dps=p).risk
+             for p in (30, 50, 80)}
+    skip = {p: skip_under_reference(0.5, 0.1, 0.7, 0.4, SV, ELL, D, dps=p).risk
             for p in (30, 50, 80)}
     with mpmath.workdps(90):
         for vals in (ridge, skip):

@@ -9,8 +9,8 @@ import pytest
 from scipy.integrate import quad
 
 from rmtrisk import Problem
+from rmtrisk.engine import density, stieltjes
 from rmtrisk.montecarlo import monte_carlo_risk
-from rmtrisk.solver import density, stieltjes
 from rmtrisk.theory.bottleneck import bottleneck_risk
 from rmtrisk.theory.one_layer import direction_factors
 from rmtrisk.theory.ridge import (

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from rmtrisk import Problem
+from rmtrisk.engine import stieltjes
 from rmtrisk.montecarlo import monte_carlo_risk
-from rmtrisk.solver import stieltjes
 from rmtrisk.theory import asymptotic_risk
 from rmtrisk.theory.skip_fluctuation import (
     skip_fluctuation_components,

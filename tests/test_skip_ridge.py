@@ -1,4 +1,4 @@
-"""Skip connection with product regularization lambda > 0 (kept_spectrum, theory/skip_ridge.py)."""
+"""Skip connection with product regularization lambda > 0 (engine/skip_ridge.py, theory/skip_ridge.py)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,8 @@ from scipy.integrate import quad
 
 from rmtrisk import Problem, Status
 from rmtrisk import _kernels as K
-from rmtrisk.kept_spectrum import (
-    _forms,
-    _inner_size,
-    skip_ridge_risk,
-    skip_ridge_risk_mp,
-)
+from rmtrisk.engine import skip_ridge_grid, skip_ridge_reference
+from rmtrisk.engine.skip_ridge import inner_size, kept_averages
 from rmtrisk.montecarlo import monte_carlo_risk
 from rmtrisk.status import SolverError
 from rmtrisk.symbolic import skip_ridge as sr
@@ -72,7 +68,7 @@ def test_averages_split_equals_partial_fractions(c, lam):
     atom = max(0.0, 1 - 1 / c)
     xs, ws = np.empty(128 * 48), np.empty(128 * 48)
     theta = a + 0.3 * (b - a)
-    n, res, ok = _inner_size(c, -lam * theta / (theta + lam), xs, ws, atom)
+    n, res, ok = inner_size(c, -lam * theta / (theta + lam), xs, ws, atom)
     assert ok and res <= 1e-13
     pf = [sp.lambdify((sr.SR.zeta, sr.SR.lam, sr.SR.c, sr.SR.m, sr.SR.dm, sr.SR.mw, sr.SR.dmw,
                        sr.SR.ml, sr.SR.dml), sr.partial_fraction_average(f.name), "mpmath")
@@ -97,7 +93,7 @@ def test_averages_split_equals_partial_fractions(c, lam):
             m = K.mp_stieltjes_real(zeta, c, 1 - c, 1 / c)
             dm = K.mp_stieltjes_deriv(zeta, m, c, 1 - c, 1 / c)
             mp_m = m_real(mpmath.mpf(zeta))
-        _forms(zeta, lam, c, complex(m), complex(dm), xs, ws, n, atom, False, out)
+        kept_averages(zeta, lam, c, complex(m), complex(dm), xs, ws, n, atom, False, out)
         zm = mpmath.mpf(zeta)
         w = -lm * zm / (zm + lm)
         args = (zm, lm, cm, *mp_m, *m_real(w), *m_real(-lm))
@@ -144,8 +140,8 @@ def test_full_width_is_the_one_layer_ridge_skip(c, lam):
     ``(<psi^2> + t (1 - p)^2 c <x/(x + lam)^2>) / (1 + (1 - p) q t)^2``, status AT_EDGE."""
     kappa = min(1.0, 1.0 / c)
     t = 2.0
-    on = skip_ridge_risk(c, kappa, lam, 1.0, 1.0, [math.sqrt(t)], [1.0], 1000)
-    off = skip_ridge_risk(c, kappa, lam, 1.0, 1.0, [math.sqrt(t)], [0.0], 1000)
+    on = skip_ridge_grid(c, kappa, lam, 1.0, 1.0, [math.sqrt(t)], [1.0], 1000)
+    off = skip_ridge_grid(c, kappa, lam, 1.0, 1.0, [math.sqrt(t)], [0.0], 1000)
     assert int(on.status) == Status.AT_EDGE
     pbar, q, r, gp = K.skip_ridge_constants(c, lam)
     psi2 = 1 - 2 * pbar + lam**2 * r
@@ -156,7 +152,7 @@ def test_full_width_is_the_one_layer_ridge_skip(c, lam):
 def test_no_signal_is_the_bulk_only():
     """Without signal the risk is ``eta^2 (1 - 2 T_psi + T_psi^2)`` (any d)."""
     c, kappa, lam = 0.7, 0.2, 0.4
-    res = [skip_ridge_risk(c, kappa, lam, 1.0, 0.5, [1e-9], [0.0], d) for d in (100, 10**6)]
+    res = [skip_ridge_grid(c, kappa, lam, 1.0, 0.5, [1e-9], [0.0], d) for d in (100, 10**6)]
     assert float(res[0].risk) == pytest.approx(float(res[1].risk), rel=1e-12)
     a, b = _edges(c)
     theta = float(res[0].threshold)
@@ -175,11 +171,11 @@ def test_vectorized_equals_scalar_calls():
     c = np.array([[0.25], [0.9], [1.0], [1.7], [3.0]])
     kappa = np.array([0.05, 0.2, 0.3])
     reg = 0.2
-    grid = skip_ridge_risk(c, kappa, reg, [1.0, 0.5, 1.0], 0.7, SV, STRONG, 1500)
+    grid = skip_ridge_grid(c, kappa, reg, [1.0, 0.5, 1.0], 0.7, SV, STRONG, 1500)
     assert grid.risk.shape == (5, 3)
     for i in range(5):
         for j in range(3):
-            one = skip_ridge_risk(c[i, 0], kappa[j], reg, [1.0, 0.5, 1.0][j], 0.7, SV, STRONG,
+            one = skip_ridge_grid(c[i, 0], kappa[j], reg, [1.0, 0.5, 1.0][j], 0.7, SV, STRONG,
                                   1500)
             for f in ("risk", "bias", "variance", "threshold", "error"):
                 assert getattr(grid, f)[i, j] == getattr(one, f)
@@ -188,20 +184,20 @@ def test_vectorized_equals_scalar_calls():
 
 
 def test_status_codes():
-    res = skip_ridge_risk([2.0, 2.0, 2.0, 0.5], [0.2, 0.5, 0.2, 0.3], [0.3, 0.3, 0.0, 0.3],
+    res = skip_ridge_grid([2.0, 2.0, 2.0, 0.5], [0.2, 0.5, 0.2, 0.3], [0.3, 0.3, 0.0, 0.3],
                           1.0, 1.0, SV, STRONG, 1000)
     assert [Status(int(s)) for s in res.status] == [Status.SUCCESS, Status.AT_EDGE,
                                                     Status.UNSUPPORTED, Status.SUCCESS]
     assert np.isnan(res.risk[2]) and np.isfinite(res.risk[1])
-    short = skip_ridge_risk(2.0, 0.2, 0.3, 1.0, 1.0, SV, STRONG, 1000, maxiter=1)
+    short = skip_ridge_grid(2.0, 0.2, 0.3, 1.0, 1.0, SV, STRONG, 1000, maxiter=1)
     assert int(short.status) == Status.MAX_ITERATIONS and np.isnan(short.risk)
     with pytest.raises(SolverError):
-        skip_ridge_risk(2.0, 0.2, 0.0, 1.0, 1.0, SV, STRONG, 1000, throw=True)
+        skip_ridge_grid(2.0, 0.2, 0.0, 1.0, 1.0, SV, STRONG, 1000, throw=True)
 
 
 def test_outlier_above_the_bulk_is_kept():
     """A strong direction at large lambda pushes an eigenvalue of S above the bulk."""
-    res = skip_ridge_risk(0.5, 0.1, [0.3, 50.0], 1.0, 1.0, [math.sqrt(1000.0)], [1.0], 1000)
+    res = skip_ridge_grid(0.5, 0.1, [0.3, 50.0], 1.0, 1.0, [math.sqrt(1000.0)], [1.0], 1000)
     assert list(res.outliers) == [0, 1]
     assert np.all(res.success)
 
@@ -223,15 +219,15 @@ def test_bad_input_names_the_parameter(kw, match):
                 test_energy=STRONG, d=1000)
     args.update(kw)
     with pytest.raises(ValueError, match=match):
-        skip_ridge_risk(**args)
+        skip_ridge_grid(**args)
 
 
 @pytest.mark.parametrize("cell", [(0.99, 0.3, 1e-3, [1.0]), (0.5, 0.1, 50.0, [math.sqrt(1e3)]),
                                   (0.5, 1.0, 0.05, [3.0])])
 def test_compiled_matches_mpmath_reference(cell):
     c, kappa, lam, sv = cell
-    fast = skip_ridge_risk(c, kappa, lam, 1.0, 1.0, sv, [1.0], 1000)
-    ref = skip_ridge_risk_mp(c, kappa, lam, 1.0, 1.0, sv, [1.0], 1000, dps=20)
+    fast = skip_ridge_grid(c, kappa, lam, 1.0, 1.0, sv, [1.0], 1000)
+    ref = skip_ridge_reference(c, kappa, lam, 1.0, 1.0, sv, [1.0], 1000, dps=20)
     assert int(fast.status) == ref.status and int(fast.outliers) == ref.outliers
     for f in ("risk", "variance"):
         exact = float(getattr(ref, f))

@@ -7,8 +7,8 @@ import pytest
 from scipy.integrate import quad
 
 from rmtrisk import Problem, Status
+from rmtrisk.engine import threshold
 from rmtrisk.montecarlo import monte_carlo_risk
-from rmtrisk.solver import mp_threshold
 from rmtrisk.theory.skip_under import (
     signal_overlaps,
     skip_under_direction_terms,
@@ -32,7 +32,7 @@ def make(c: float, d: int = 1000, sv=SV, **kw) -> Problem:
 @pytest.mark.parametrize("c", [0.1, 0.5, 0.9])
 @pytest.mark.parametrize("kappa", [1e-3, 0.2, 0.8])
 def test_overlaps_match_quadrature(c, kappa):
-    theta = float(mp_threshold(c, kappa, 1.0 / c).threshold)
+    theta = float(threshold(c, kappa, 1.0 / c).threshold)
     sc = np.sqrt(c)
     a, b = (1 - sc) ** 2 / c, (1 + sc) ** 2 / c
     t = np.array([0.05, 1.0, 1 / sc, 9.0])
@@ -51,7 +51,7 @@ def test_overlaps_match_quadrature(c, kappa):
 
 def test_pole_weight_is_the_stieltjes_form():
     """``1/|1 - delta m(x + i0)|^2 = x / ((1 + delta)(x - x0))`` on the support."""
-    from rmtrisk.solver import stieltjes
+    from rmtrisk.engine import stieltjes
 
     c, t = 0.4, 2.5
     delta = t * (1 - c) / (1 + c * t)

@@ -8,17 +8,17 @@ import pytest
 from scipy import integrate
 
 from rmtrisk import _kernels as K
-from rmtrisk.solver import (
+from rmtrisk.engine import (
     density,
-    mp_threshold,
-    mp_threshold_mp,
-    skip_proportional_risk,
-    skip_proportional_risk_mp,
+    skip_grid,
+    skip_reference,
     stieltjes,
-    stieltjes_mp,
+    stieltjes_reference,
     tail_mass,
+    threshold,
+    threshold_reference,
     truncated_moment,
-    truncated_moment_mp,
+    truncated_moment_reference,
 )
 from rmtrisk.status import SolverError, Status
 
@@ -68,7 +68,7 @@ def test_moments_outside_support_and_atom():
 def test_threshold_round_trip(g):
     cm = min(1.0, 1.0 / g)
     mass = cm * np.array([1e-6, 1e-4, 0.01, 0.3, 0.5, 0.9, 0.999])
-    res = mp_threshold(g, mass, 1.7, throw=True)
+    res = threshold(g, mass, 1.7, throw=True)
     back = tail_mass(res.threshold, g, 1.7)
     # the closed form of F cancels near the upper edge: compare at its rounding level
     noise = np.array([K.mp_moment_scale_0(t, g, 1 - g, 1.7) for t in res.threshold])
@@ -78,21 +78,21 @@ def test_threshold_round_trip(g):
 
 
 def test_threshold_edges_and_mpmath():
-    res = mp_threshold(0.5, [0.0, 1.0], 2.0)
+    res = threshold(0.5, [0.0, 1.0], 2.0)
     a, b = _edges(0.5, 2.0)
     np.testing.assert_allclose(res.threshold, [b, a])
     assert list(res.status) == [Status.AT_EDGE, Status.AT_EDGE]
-    assert mp_threshold(4.0, 0.6).threshold == 0.0  # above the continuous mass 1/4: the atom
+    assert threshold(4.0, 0.6).threshold == 0.0  # above the continuous mass 1/4: the atom
     for g, q in ((0.5, 0.3), (2.0, 0.01), (0.9, 0.95)):
-        ref = mp_threshold_mp(g, q, 1.3, dps=40)
-        got = mp_threshold(g, q, 1.3).threshold[()]
+        ref = threshold_reference(g, q, 1.3, dps=40)
+        got = threshold(g, q, 1.3).threshold[()]
         assert ref.status is Status.SUCCESS
         assert abs(got - float(ref.threshold)) <= 1e-14 * float(ref.threshold)
 
 
 def test_moment_mp_matches_float():
     for p in (-2, -1, 0, 1, 2):
-        ref = truncated_moment_mp(p, 1.0, 0.5, 1.0, dps=40)
+        ref = truncated_moment_reference(p, 1.0, 0.5, 1.0, dps=40)
         assert truncated_moment(p, 1.0, 0.5)[()] == pytest.approx(float(ref), rel=1e-14)
 
 
@@ -104,7 +104,7 @@ def test_stieltjes_vectorized_and_statuses():
     assert list(res.status) == [Status.SUCCESS, Status.SUCCESS, Status.SUCCESS,
                                 Status.AT_EDGE, Status.NON_FINITE]
     for i in range(3):
-        assert complex(stieltjes_mp(complex(z[i]), g[i], dps=30)) == pytest.approx(res.m[i],
+        assert complex(stieltjes_reference(complex(z[i]), g[i], dps=30)) == pytest.approx(res.m[i],
                                                                                   rel=1e-14)
         assert stieltjes(z[i], g[i]).m[()] == res.m[i]
 
@@ -126,11 +126,11 @@ def test_stieltjes_newton_branch_check():
 def test_vectorized_equals_scalar_and_broadcast_shape():
     c = np.array([[1.2], [2.0], [6.0]])
     kappa = np.array([0.01, 0.1, 0.16])
-    res = skip_proportional_risk(c, kappa, 0.8, 0.3, SV, ELL, D)
+    res = skip_grid(c, kappa, 0.8, 0.3, SV, ELL, D)
     assert res.risk.shape == (3, 3)
     for i in range(3):
         for j in range(3):
-            one = skip_proportional_risk(c[i, 0], kappa[j], 0.8, 0.3, SV, ELL, D)
+            one = skip_grid(c[i, 0], kappa[j], 0.8, 0.3, SV, ELL, D)
             assert one.risk.shape == ()
             for f in ("risk", "bias", "variance", "threshold", "moment", "status", "error"):
                 assert getattr(one, f)[()] == getattr(res, f)[i, j]
@@ -138,7 +138,7 @@ def test_vectorized_equals_scalar_and_broadcast_shape():
 
 
 def test_results_are_immutable():
-    res = skip_proportional_risk([2.0, 3.0], 0.1, 1.0, 1.0, SV, ELL, D)
+    res = skip_grid([2.0, 3.0], 0.1, 1.0, 1.0, SV, ELL, D)
     with pytest.raises(ValueError):
         res.risk[0] = 1.0
     with pytest.raises(AttributeError):
@@ -148,8 +148,8 @@ def test_results_are_immutable():
 @pytest.mark.parametrize(("c", "kappa", "e2"), [(1.001, 1e-4, 1.0), (1.5, 0.3, 0.3),
                                                 (4.0, 0.2, 2.0), (10.0, 0.099, 0.1)])
 def test_float64_vs_mpmath(c, kappa, e2):
-    got = skip_proportional_risk(c, kappa, e2, 0.3, SV, ELL, D)
-    ref = skip_proportional_risk_mp(c, kappa, e2, 0.3, SV, ELL, D, dps=50)
+    got = skip_grid(c, kappa, e2, 0.3, SV, ELL, D)
+    ref = skip_reference(c, kappa, e2, 0.3, SV, ELL, D, dps=50)
     assert ref.status is Status.SUCCESS and got.status[()] == Status.SUCCESS
     for f in ("risk", "bias", "variance", "threshold"):
         exact = getattr(ref, f)
@@ -158,7 +158,7 @@ def test_float64_vs_mpmath(c, kappa, e2):
 
 
 def test_mpmath_reference_is_precision_independent():
-    vals = [skip_proportional_risk_mp(1.5, 0.1, 1.0, 0.3, SV, ELL, D, dps=p).risk
+    vals = [skip_reference(1.5, 0.1, 1.0, 0.3, SV, ELL, D, dps=p).risk
             for p in (30, 50, 80)]
     with mpmath.workdps(90):
         assert abs(vals[0] - vals[2]) <= mpmath.mpf(10) ** -28 * vals[2]
@@ -169,7 +169,7 @@ def test_kappa_to_zero_limit():
     """T_{-1} -> kappa c / b and the risk tends to the fixed-k formula (rate ~ kappa^(2/3))."""
     c, e2 = 2.5, 0.7
     kappas = np.array([1e-2, 1e-3, 1e-4, 1e-5, 1e-6])
-    res = skip_proportional_risk(c, kappas, e2, 0.3, SV, ELL, D, throw=True)
+    res = skip_grid(c, kappas, e2, 0.3, SV, ELL, D, throw=True)
     T_fixed = np.array([K.skip_fixed_k_moment(k, c, e2) for k in kappas])
     ratio = res.moment / T_fixed
     assert np.all(np.diff(np.abs(ratio - 1)) < 0) and abs(ratio[-1] - 1) < 1e-3
@@ -192,25 +192,25 @@ def test_kappa_to_zero_matches_fixed_k_theory():
     d, c = 20000, 2.0
     p = Problem(d=d, c=c, sv=SV, test_energy=ELL, eta2_train=0.5, eta2_test=0.3, k=2, skip=True)
     bias, var = theory.skip_fixed_k_risk(p)
-    res = skip_proportional_risk(p.c, p.k / d, 0.5, 0.3, SV, ELL, d)
+    res = skip_grid(p.c, p.k / d, 0.5, 0.3, SV, ELL, d)
     assert res.risk[()] == pytest.approx(bias + var, rel=1e-4)
 
 
 def test_every_status_is_produced():
     seen = set()
-    res = skip_proportional_risk([2.0, 1.0, 0.5], [0.1, 0.5, 0.5], 1.0, 0.3, SV, ELL, D)
+    res = skip_grid([2.0, 1.0, 0.5], [0.1, 0.5, 0.5], 1.0, 0.3, SV, ELL, D)
     seen |= set(res.status.tolist())
     assert list(res.status) == [Status.SUCCESS, Status.AT_INTERPOLATION_THRESHOLD,
                                 Status.UNSUPPORTED]
     assert np.isinf(res.risk[1]) and np.isnan(res.risk[2])
-    edge = skip_proportional_risk(4.0, 0.25, 1.0, 0.3, SV, ELL, D)
+    edge = skip_grid(4.0, 0.25, 1.0, 0.3, SV, ELL, D)
     assert edge.status[()] == Status.AT_EDGE and np.isfinite(edge.risk[()])
     assert edge.threshold[()] == pytest.approx(_edges(0.25, 1.0)[0])
     seen.add(int(edge.status[()]))
-    mi = skip_proportional_risk(2.0, 0.1, 1.0, 0.3, SV, ELL, D, maxiter=1)
+    mi = skip_grid(2.0, 0.1, 1.0, 0.3, SV, ELL, D, maxiter=1)
     assert mi.status[()] == Status.MAX_ITERATIONS
     seen.add(int(mi.status[()]))
-    nf = skip_proportional_risk(2.0, 0.1, 1.0, 0.3, [1e-200, 1.0], [1.0, 1.0], D)
+    nf = skip_grid(2.0, 0.1, 1.0, 0.3, [1e-200, 1.0], [1.0, 1.0], D)
     assert nf.status[()] == Status.NON_FINITE
     seen.add(int(nf.status[()]))
     seen |= set(stieltjes(-1.0, 0.5, m0=-3.0).status.ravel().tolist())
@@ -221,12 +221,12 @@ def test_every_status_is_produced():
 
 def test_throw_raises_solver_error():
     with pytest.raises(SolverError) as info:
-        skip_proportional_risk([2.0, 1.0], 0.1, 1.0, 0.3, SV, ELL, D, throw=True)
+        skip_grid([2.0, 1.0], 0.1, 1.0, 0.3, SV, ELL, D, throw=True)
     assert info.value.status is Status.AT_INTERPOLATION_THRESHOLD
-    ok = skip_proportional_risk([2.0, 3.0], 0.1, 1.0, 0.3, SV, ELL, D, throw=True)
+    ok = skip_grid([2.0, 3.0], 0.1, 1.0, 0.3, SV, ELL, D, throw=True)
     assert np.all(ok.success)
     with pytest.raises(SolverError, match="MAX_ITERATIONS"):
-        mp_threshold(0.5, 0.3, maxiter=1, throw=True)
+        threshold(0.5, 0.3, maxiter=1, throw=True)
 
 
 @pytest.mark.parametrize(
@@ -253,21 +253,21 @@ def test_validation(kwargs, match):
             "test_energy": ELL, "d": D}
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
-        skip_proportional_risk(**args)
+        skip_grid(**args)
 
 
 def test_validation_other_functions():
     with pytest.raises(ValueError, match=r"mass must be in \[0, 1\]"):
-        mp_threshold(0.5, 1.5)
+        threshold(0.5, 1.5)
     with pytest.raises(ValueError, match="gamma must be > 0"):
-        mp_threshold(0.0, 0.5)
+        threshold(0.0, 0.5)
     with pytest.raises(ValueError, match="scale must be > 0"):
         truncated_moment(0, 1.0, 0.5, -1.0)
     with pytest.raises(ValueError, match="p must be one of"):
         truncated_moment(3, 1.0, 0.5)
     with pytest.raises(ValueError, match="maxiter must be"):
-        mp_threshold(0.5, 0.5, maxiter=0)
+        threshold(0.5, 0.5, maxiter=0)
     with pytest.raises(ValueError, match="dps must be"):
-        skip_proportional_risk_mp(2.0, 0.1, 1.0, 0.3, SV, ELL, D, dps=5)
+        skip_reference(2.0, 0.1, 1.0, 0.3, SV, ELL, D, dps=5)
     with pytest.raises(ValueError, match="z must be finite"):
         stieltjes(np.nan, 0.5)

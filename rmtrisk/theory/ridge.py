@@ -22,8 +22,8 @@ and ``R = sum_{i in I} (l_i b_i + eta_tst^2 v_i / d) + sum_{i not in I} l_i``. T
 eigenvalues of ``X H X^T`` are ``eta^2 g t (1 + t)/(1 + g t)``, increasing in ``t``: the top-k
 eigenvectors are the top-k signal directions. The formulas live in
 :mod:`rmtrisk.symbolic.regimes` and are evaluated by the generated kernels through
-:func:`rmtrisk.solver.ridge_moments`, :func:`rmtrisk.solver.ridge_factors` and
-:func:`rmtrisk.solver.ridge_risk` (mpmath reference :func:`rmtrisk.solver.ridge_risk_mp`).
+:func:`rmtrisk.engine.ridge_moments`, :func:`rmtrisk.engine.ridge_factors` and
+:func:`rmtrisk.engine.ridge_grid` (mpmath reference :func:`rmtrisk.engine.ridge_reference`).
 In closed form (no cancellation anywhere,
 ``lam > 0`` or ``c != 1``)
 
@@ -83,7 +83,7 @@ def ridge_resolvent_moments(c: ArrayLike, lam: ArrayLike) -> tuple[np.ndarray, n
     g, gprime : ndarray
         Broadcast arrays; ``gprime`` is ``inf`` at ``c = 1, lam = 0``.
     """
-    from ..solver import ridge_moments
+    from ..engine import ridge_moments
 
     return ridge_moments(c, lam)
 
@@ -108,7 +108,7 @@ def ridge_direction_factors(t: ArrayLike, c: float, lam: float
         :func:`ridge_resolvent_moments`), such that
         ``R = sum_{i in I} (l_i b_i + eta_tst^2 v_i / d) + sum_{i not in I} l_i``.
     """
-    from ..solver import ridge_factors
+    from ..engine import ridge_factors
 
     return ridge_factors(t, c, lam)
 
@@ -145,26 +145,26 @@ def _kept_mask(problem: Problem) -> np.ndarray:
 
 
 def _grid_risk(problem: Problem, reg: ArrayLike):
-    """:func:`rmtrisk.solver.ridge_risk` of ``problem`` at the regularization(s) ``reg``."""
-    from ..solver import ridge_risk
+    """:func:`rmtrisk.engine.ridge_grid` of ``problem`` at the regularization(s) ``reg``."""
+    from ..engine import ridge_grid
 
-    return ridge_risk(problem.c, reg, problem.eta2_train, problem.eta2_test, problem.sv_array,
+    return ridge_grid(problem.c, reg, problem.eta2_train, problem.eta2_test, problem.sv_array,
                       problem.test_energy_array, problem.d, kept=_kept_mask(problem))
 
 
 def _skip_grid_risk(problem: Problem, reg: ArrayLike) -> np.ndarray:
     """Skip-connection risk of ``problem`` at the regularization(s) ``reg > 0``.
 
-    One vectorized :func:`rmtrisk.kept_spectrum.skip_ridge_risk` call with
+    One vectorized :func:`rmtrisk.engine.skip_ridge_grid` call with
     ``kappa = min(k, d, N) / d`` (as :func:`rmtrisk.theory.skip_ridge.skip_ridge_risk`). Cells
     the status policy accepts (:func:`rmtrisk.status.accepted`) and whose variance is not
     negative keep their value; the others are ``nan``.
     """
-    from ..kept_spectrum import skip_ridge_risk
+    from ..engine import skip_ridge_grid
     from ..status import accepted
 
     kappa = min(problem.k, problem.d, problem.n) / problem.d
-    res = skip_ridge_risk(problem.c, kappa, reg, problem.eta2_train, problem.eta2_test,
+    res = skip_ridge_grid(problem.c, kappa, reg, problem.eta2_train, problem.eta2_test,
                           problem.sv_array, problem.test_energy_array, problem.d)
     risk = np.array(res.risk, dtype=float)
     ok = accepted(res.status, risk, res.error) & (np.asarray(res.variance) >= 0)
@@ -205,8 +205,8 @@ def optimal_regularization(problem: Problem, bounds: tuple[float, float] | None 
     A log-spaced scan of ``grid`` points over ``bounds`` locates the best cell, then
     :func:`scipy.optimize.minimize_scalar` (bounded) refines ``log lambda`` between its
     neighbours. Without skip the critical set of ``problem`` (``problem.kept``) is held fixed
-    and the risk is :func:`rmtrisk.solver.ridge_risk`; with skip (global minimizer only) the
-    scan is one vectorized :func:`rmtrisk.kept_spectrum.skip_ridge_risk` call with
+    and the risk is :func:`rmtrisk.engine.ridge_grid`; with skip (global minimizer only) the
+    scan is one vectorized :func:`rmtrisk.engine.skip_ridge_grid` call with
     ``kappa = min(k, d, N) / d``, and cells the solver flags (other than AT_EDGE, or
     MAX_ITERATIONS with a negligible error estimate) are skipped.
 

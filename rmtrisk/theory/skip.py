@@ -1,7 +1,7 @@
 """Risk of the skip-connection DAE for c > 1 and lambda = 0.
 
 :func:`skip_risk` (the default) evaluates the proportional-bottleneck formula ``k = kappa d``
-with the compiled engine (:func:`rmtrisk.solver.skip_proportional_risk`: truncated
+with the compiled engine (:func:`rmtrisk.engine.skip_grid`: truncated
 Marchenko–Pastur moment above the threshold that keeps ``k`` noise directions).
 :func:`skip_fixed_k_risk` is its ``kappa -> 0`` limit in closed form, derived below.
 
@@ -39,10 +39,10 @@ def skip_risk(problem: Problem, finite_size: bool = False
     ``finite_size`` the resolvent mean ``q = c / ((c - 1) eta^2)`` in ``||W||_F^2`` becomes
     the exact inverse-Wishart mean ``d / ((d - N - 1) eta^2)``.
     """
-    from ..solver import skip_proportional_risk
+    from ..engine import skip_grid
 
     kappa = min(problem.k, problem.n) / problem.d
-    res = skip_proportional_risk(problem.c, kappa, problem.eta2_train, problem.eta2_test,
+    res = skip_grid(problem.c, kappa, problem.eta2_train, problem.eta2_test,
                                  problem.sv_array, problem.test_energy_array, problem.d)
     bias, variance, status = float(res.bias), float(res.variance), Status(int(res.status))
     error = float(res.error)

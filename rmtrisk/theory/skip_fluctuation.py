@@ -59,8 +59,8 @@ _NODES = 300
 
 def _resolvent(z, c: float) -> tuple[np.ndarray, np.ndarray]:
     """``(m(z), m'(z))`` of the law of ``A A^T`` (ratio ``c``, scale ``1/c``): the engine's
-    :func:`rmtrisk.solver.stieltjes` (real ``z`` on the support gives ``m(x + i0)``)."""
-    from ..solver import stieltjes
+    :func:`rmtrisk.engine.stieltjes` (real ``z`` on the support gives ``m(x + i0)``)."""
+    from ..engine import stieltjes
 
     res = stieltjes(z, c, 1.0 / c)
     return np.asarray(res.m), np.asarray(res.dm)
@@ -68,10 +68,10 @@ def _resolvent(z, c: float) -> tuple[np.ndarray, np.ndarray]:
 
 def _kept_grid(c: float, kappa: float, nodes: int) -> dict[str, np.ndarray | float]:
     """Gauss-Legendre nodes on ``[theta, b]`` in ``x = b - (b - theta) s^2`` (edge singularity)."""
-    from ..solver import mp_threshold
+    from ..engine import threshold
 
     b = (1.0 + np.sqrt(c)) ** 2 / c
-    theta = float(mp_threshold(c, kappa, 1.0 / c).threshold)
+    theta = float(threshold(c, kappa, 1.0 / c).threshold)
     sn, sw = np.polynomial.legendre.leggauss(nodes)
     sn, sw = 0.5 * (sn + 1.0), 0.5 * sw
     x = b - (b - theta) * sn**2

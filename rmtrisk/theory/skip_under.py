@@ -37,8 +37,8 @@ Fixed k (``kappa -> 0``): ``pi0 -> kappa (1 + c t)^2 / (1 + sqrt(c) t)^2``, ``pi
 
 The formulas live in :mod:`rmtrisk.symbolic.regimes` (``skip_under_*`` kernels of
 ``rmtrisk/_kernels.py``); the functions here evaluate them through
-:func:`rmtrisk.solver.skip_under_overlaps` and :func:`rmtrisk.solver.skip_under_proportional_risk`
-(mpmath reference :func:`rmtrisk.solver.skip_under_proportional_risk_mp`).
+:func:`rmtrisk.engine.skip_under_overlaps` and :func:`rmtrisk.engine.skip_under_grid`
+(mpmath reference :func:`rmtrisk.engine.skip_under_reference`).
 """
 
 from __future__ import annotations
@@ -83,14 +83,14 @@ def signal_overlaps(c: float, kappa: float, t, theta: float | None = None
         Training SNRs ``sigma_i^2 / eta_trn^2 > 0``.
     theta : float, optional
         Threshold with ``mu((theta, inf)) = kappa`` for the law of ``A A^T`` (``eta = 1``:
-        ratio ``c``, scale ``1/c``); computed by :func:`rmtrisk.solver.mp_threshold` if omitted.
+        ratio ``c``, scale ``1/c``); computed by :func:`rmtrisk.engine.threshold` if omitted.
 
     Returns
     -------
     pi0, pi1 : ndarray
         In ``eta_trn = 1`` units (``pi1`` scales like ``1 / eta_trn^2``).
     """
-    from ..solver import skip_under_overlaps
+    from ..engine import skip_under_overlaps
 
     return skip_under_overlaps(c, kappa, t, theta)
 
@@ -169,9 +169,9 @@ def skip_under_risk(problem: Problem, finite_size: bool = False
         return np.nan, np.nan, bad
     c, kappa, t = float(problem.c), problem.k / problem.d, problem.snr
     if not finite_size:
-        from ..solver import skip_under_proportional_risk
+        from ..engine import skip_under_grid
 
-        res = skip_under_proportional_risk(c, kappa, problem.eta2_train, problem.eta2_test,
+        res = skip_under_grid(c, kappa, problem.eta2_train, problem.eta2_test,
                                            problem.sv_array, problem.test_energy_array,
                                            problem.d)
         status = Status(int(res.status))
@@ -181,9 +181,9 @@ def skip_under_risk(problem: Problem, finite_size: bool = False
     status = Status.SUCCESS
     theta = None
     if kappa < 1.0:
-        from ..solver import mp_threshold
+        from ..engine import threshold
 
-        res = mp_threshold(c, kappa, 1.0 / c)
+        res = threshold(c, kappa, 1.0 / c)
         theta, st = float(res.threshold), Status(int(res.status))
         if st not in (Status.SUCCESS, Status.AT_EDGE):
             status = st

@@ -1,4 +1,6 @@
-"""Kept-spectrum quadrature: the skip-connection risk with product regularization ``lambda > 0``.
+"""Skip connection with product regularization ``lambda > 0``: kept-spectrum quadrature.
+
+Regime ``skip-ridge``.
 
 For ``lambda > 0`` the bottleneck of the skip-connection DAE keeps the top-k eigenvectors of
 ``S = phi(Lambda) + lam P K P^T`` (a rank-two perturbation per signal direction of a spectral
@@ -7,16 +9,16 @@ kept quantities are contour integrals of the Woodbury resolvent around the kept 
 spectrum (equations in :mod:`rmtrisk.symbolic.skip_ridge`, derivation in
 ``docs/skip_ridge.md``). This module evaluates them:
 
-* **compiled path** (:func:`skip_ridge_risk`): a numba loop over grid cells. Per cell it finds
+* **compiled path** (:func:`skip_ridge_grid`): a numba loop over grid cells. Per cell it finds
   the threshold ``theta`` (``mu((theta, inf)) = kappa``, the Newton solver of
-  :mod:`rmtrisk.solver`), integrates the generated integrands over the kept part
+  :mod:`rmtrisk.engine.marchenko_pastur`), integrates the generated integrands over the kept part
   ``zeta in (theta, b)`` by Gauss–Legendre quadrature in the angle variable
   ``zeta = (a + b)/2 - (b - a)/2 cos(omega)`` (the square-root edge becomes analytic), doubling
   the number of nodes until two rules agree, and adds the residue of the outlier eigenvalue
   above the bulk when there is one. The Marchenko–Pastur averages inside the integrands are
   split into a smooth integral (inner Gauss–Legendre rule, sized by a closed-form check) plus
   ``m(zeta)`` and ``m'(zeta)`` terms, which is stable for every ``lambda``;
-* **mpmath path** (:func:`skip_ridge_risk_mp`): the same integrands with the averages in
+* **mpmath path** (:func:`skip_ridge_reference`): the same integrands with the averages in
   closed form by partial fractions (exact, but cancelling in float64 for small ``lambda``), the
   outer integral by tanh-sinh quadrature at ``dps`` digits. The two paths share the equations
   but not the numerics, so their agreement checks both.
@@ -30,29 +32,27 @@ from typing import Any, NamedTuple
 
 import mpmath
 import numpy as np
-import sympy as sp
-from numba import njit
 
-from . import _kernels as K
-from .solver import (
-    _broadcast,
-    _call,
-    _check_dps,
-    _float_array,
-    _frozen,
-    _maxiter,
-    _mp_threshold_core,
-    _raise_if_bad,
-    _require,
-    _signal_inputs,
-    _threshold_scalar,
-    invalidate_stale_caches,
+from .. import _kernels as K
+from ..status import Status
+from ._cache import invalidate_stale_caches
+from ._grid import (
+    broadcast,
+    check_maxiter,
+    float_array,
+    frozen,
+    raise_if_bad,
+    require,
+    signal_inputs,
 )
-from .status import Status
+from ._precision import EPS, check_dps, compiled, mp_call, mp_scalars
+from ._quadrature import GL_OFF, GL_W, GL_X, SIZES, from_angle, inner_rule
+from .marchenko_pastur import threshold_cell, threshold_cell_reference
 
-__all__ = ["SkipRidgeResult", "SkipRidgeResultMP", "skip_ridge_risk", "skip_ridge_risk_mp"]
+__all__ = ["SkipRidgeGridResult", "SkipRidgeReferenceResult", "inner_size", "kept_averages",
+           "skip_ridge_grid",
+           "skip_ridge_reference"]
 
-_EPS = float(np.finfo(float).eps)
 _SUCCESS = int(Status.SUCCESS)
 _MAX_ITERATIONS = int(Status.MAX_ITERATIONS)
 _NON_FINITE = int(Status.NON_FINITE)
@@ -60,8 +60,6 @@ _AT_EDGE = int(Status.AT_EDGE)
 _UNSUPPORTED = int(Status.UNSUPPORTED)
 
 _NFORMS = 11
-#: Gauss–Legendre rule sizes: outer rules double from the first to the last, inner rules too
-_SIZES = (16, 32, 64, 128, 256, 512, 1024)
 _OUTER_FIRST, _OUTER_LAST = 1, 5      # 32 ... 512 nodes
 _INNER_FIRST, _INNER_LAST = 0, 3      # 16 ... 128 nodes per panel
 _INNER_MAX = 128 * 48                 # panels: at most log2(pi / rho) + 1
@@ -69,20 +67,7 @@ _INNER_MAX = 128 * 48                 # panels: at most log2(pi / rho) + 1
 _RTOL = 1e-13
 
 
-def _gauss_legendre_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    nodes, weights, offsets = [], [], [0]
-    for n in _SIZES:
-        x, w = np.polynomial.legendre.leggauss(n)
-        nodes.append(x)
-        weights.append(w)
-        offsets.append(offsets[-1] + n)
-    return np.concatenate(nodes), np.concatenate(weights), np.array(offsets, dtype=np.int64)
-
-
-_GL_X, _GL_W, _GL_OFF = _gauss_legendre_table()
-
-
-class SkipRidgeResult(NamedTuple):
+class SkipRidgeGridResult(NamedTuple):
     """Skip-connection risk at ``lambda > 0`` per cell (read-only arrays).
 
     Attributes
@@ -124,8 +109,8 @@ class SkipRidgeResult(NamedTuple):
         return self.status == _SUCCESS
 
 
-class SkipRidgeResultMP(NamedTuple):
-    """mpmath reference of one cell of :func:`skip_ridge_risk`."""
+class SkipRidgeReferenceResult(NamedTuple):
+    """mpmath reference of one cell of :func:`skip_ridge_grid`."""
 
     risk: mpmath.mpf
     bias: mpmath.mpf
@@ -138,48 +123,8 @@ class SkipRidgeResultMP(NamedTuple):
 # ============================================================================================
 # compiled path
 # ============================================================================================
-@njit(cache=True, error_model="numpy")
-def _from_angle(om, a, b):
-    """``(a + b)/2 - (b - a)/2 cos(om)`` without cancellation near either edge."""
-    if om < 0.5 * math.pi:
-        s = math.sin(0.5 * om)
-        return a + (b - a) * s * s
-    s = math.cos(0.5 * om)
-    return b - (b - a) * s * s
-
-
-@njit(cache=True, error_model="numpy")
-def _inner_rule(c, rho, n_index, xs, ws):
-    """Continuous part of ``mu`` as a composite Gauss–Legendre rule in the angle variable.
-
-    ``x = (a + b)/2 - (b - a)/2 cos(omega)``; panels ``[0, rho], [rho, 2 rho], [2 rho, 4 rho],
-    ...`` up to ``pi`` (``rho`` the distance of the nearest integrand pole from the real
-    ``omega`` axis) with the ``n_index``-th rule on each: geometric refinement towards the
-    lower edge, where the poles at ``w`` and ``-lam`` approach the support when ``a`` and
-    ``lam`` are small. Returns the number of nodes.
-    """
-    a, b = K.mp_edges(c, 1.0 - c, 1.0 / c)
-    half = 0.5 * (b - a)
-    lo, hi = _GL_OFF[n_index], _GL_OFF[n_index + 1]
-    n = 0
-    left = 0.0
-    right = min(rho, math.pi)
-    while left < math.pi:
-        scale = 0.5 * (right - left)
-        for j in range(hi - lo):
-            om = left + scale * (_GL_X[lo + j] + 1.0)
-            x = _from_angle(om, a, b)
-            sn = half * math.sin(om)
-            xs[n] = x
-            ws[n] = scale * _GL_W[lo + j] * sn * sn / (2.0 * math.pi * x)
-            n += 1
-        left = right
-        right = min(2.0 * right, math.pi)
-    return n
-
-
-@njit(cache=True, error_model="numpy")
-def _forms(zeta, lam, c, m, dm, xs, ws, n, atom, first_only, out):
+@compiled
+def kept_averages(zeta, lam, c, m, dm, xs, ws, n, atom, first_only, out):
     """The eleven averages at ``zeta`` from the inner rule and ``m(zeta), m'(zeta)``."""
     acc = np.zeros(_NFORMS)
     for j in range(n):
@@ -200,8 +145,8 @@ def _forms(zeta, lam, c, m, dm, xs, ws, n, atom, first_only, out):
             out[i] = acc[i] + pc[i] * m + pc[i + 6] * dm
 
 
-@njit(cache=True, error_model="numpy")
-def _inner_size(c, w, xs, ws, atom):
+@compiled
+def inner_size(c, w, xs, ws, atom):
     """Smallest inner rule whose integral of ``1/(x - w)`` (``w`` nearest the support) matches
     the closed-form ``m(w)`` to ``_RTOL``: ``(n, relative residual, converged)``.
 
@@ -216,7 +161,7 @@ def _inner_size(c, w, xs, ws, atom):
     res = math.inf
     n = 0
     for idx in range(_INNER_FIRST, _INNER_LAST + 1):
-        n = _inner_rule(c, rho, idx, xs, ws)
+        n = inner_rule(c, rho, idx, xs, ws)
         s = atom / (0.0 - w) if atom > 0.0 else 0.0
         for j in range(n):
             s += ws[j] / (xs[j] - w)
@@ -226,15 +171,15 @@ def _inner_size(c, w, xs, ws, atom):
     return n, res, False
 
 
-@njit(cache=True, error_model="numpy")
+@compiled
 def _edge_eig(zeta, lam, c, pbar, q, sigma, xs, ws, n, atom, f):
     """Largest eigenvalue of ``lam N`` at real ``zeta >= b`` (outside the bulk)."""
     m = K.mp_stieltjes_real(zeta, c, 1.0 - c, 1.0 / c)
-    _forms(zeta, lam, c, complex(m, 0.0), complex(math.nan, 0.0), xs, ws, n, atom, True, f)
+    kept_averages(zeta, lam, c, complex(m, 0.0), complex(math.nan, 0.0), xs, ws, n, atom, True, f)
     return K.skip_ridge_edge(f[0].real, f[1].real, pbar, q, sigma, lam)[0]
 
 
-@njit(cache=True, error_model="numpy")
+@compiled
 def _outlier(lam, c, pbar, q, sigma, rnorm, gp, h1, xs, ws, n, atom, f, res):
     """Residues of the outlier of one direction into ``res[0:3]``; returns 1 if there is one."""
     a, b = K.mp_edges(c, 1.0 - c, 1.0 / c)
@@ -269,11 +214,11 @@ def _outlier(lam, c, pbar, q, sigma, rnorm, gp, h1, xs, ws, n, atom, f, res):
             side = -1
         else:
             break
-        if hi - lo <= 4.0 * _EPS * hi:
+        if hi - lo <= 4.0 * EPS * hi:
             break
     m = K.mp_stieltjes_real(z, c, 1.0 - c, 1.0 / c)
     dm = K.mp_stieltjes_deriv(z, m, c, 1.0 - c, 1.0 / c)
-    _forms(z, lam, c, complex(m, 0.0), complex(dm, 0.0), xs, ws, n, atom, False, f)
+    kept_averages(z, lam, c, complex(m, 0.0), complex(dm, 0.0), xs, ws, n, atom, False, f)
     r = K.skip_ridge_outlier(f[0].real, f[1].real, f[2].real, f[3].real, f[4].real, f[5].real,
                              f[6].real, f[7].real, f[8].real, f[9].real, f[10].real,
                              pbar, q, sigma, lam, rnorm, gp, h1)
@@ -281,29 +226,29 @@ def _outlier(lam, c, pbar, q, sigma, rnorm, gp, h1, xs, ws, n, atom, f, res):
     return 1
 
 
-@njit(cache=True, error_model="numpy")
+@compiled
 def _outer(n_index, theta, lam, c, sig, pbar, q, rnorm, gp, h1, xs, ws, n_in, atom, f, acc):
     """One outer rule: ``acc = [T_psi, T_psi2, (Gamma_i, trace_i, frob_i) for each i]``."""
     a, b = K.mp_edges(c, 1.0 - c, 1.0 / c)
     mid, half = 0.5 * (a + b), 0.5 * (b - a)
     cw = (mid - theta) / half
     om0 = math.acos(min(1.0, max(-1.0, cw)))
-    lo, hi = _GL_OFF[n_index], _GL_OFF[n_index + 1]
+    lo, hi = GL_OFF[n_index], GL_OFF[n_index + 1]
     r = sig.size
     for i in range(acc.size):
         acc[i] = 0.0
     scale = 0.5 * (math.pi - om0)
     for j in range(hi - lo):
-        om = om0 + scale * (_GL_X[lo + j] + 1.0)
-        wj = scale * _GL_W[lo + j]
-        zeta = _from_angle(om, a, b)
+        om = om0 + scale * (GL_X[lo + j] + 1.0)
+        wj = scale * GL_W[lo + j]
+        zeta = from_angle(om, a, b)
         sn = half * math.sin(om)
         psi, psi_sq = K.skip_ridge_bulk(zeta, lam)
         dens = wj * sn * sn / (2.0 * math.pi * zeta)
         acc[0] += dens * psi
         acc[1] += dens * psi_sq
         m, dm = K.skip_ridge_boundary_m(zeta, c)
-        _forms(zeta, lam, c, m, dm, xs, ws, n_in, atom, False, f)
+        kept_averages(zeta, lam, c, m, dm, xs, ws, n_in, atom, False, f)
         dphi = zeta * (zeta + 2.0 * lam) / ((zeta + lam) * (zeta + lam))
         jac = wj * sn * dphi / math.pi
         for i in range(r):
@@ -314,7 +259,7 @@ def _outer(n_index, theta, lam, c, sig, pbar, q, rnorm, gp, h1, xs, ws, n_in, at
             acc[4 + 3 * i] += jac * J[2].imag
 
 
-@njit(cache=True, error_model="numpy")
+@compiled
 def _full_width(c, lam, sig, ell, e2te, d, pbar, q, rnorm, gp, xs, ws, n_in, theta, status,
                 inner_res):
     """Cell result when the bottleneck keeps everything (``Pi F = F``): closed forms in
@@ -334,20 +279,20 @@ def _full_width(c, lam, sig, ell, e2te, d, pbar, q, rnorm, gp, xs, ws, n_in, the
     bias, variance = K.skip_ridge_aggregate(G, Tr, Fr, 1.0 - pbar, psi2, e2te, d)
     risk = bias + variance
     scale = abs(bias) + abs(variance)
-    error = inner_res * scale + 4.0 * _EPS * scale
+    error = inner_res * scale + 4.0 * EPS * scale
     if not (math.isfinite(risk) and math.isfinite(bias) and math.isfinite(variance)):
         status = _NON_FINITE
     return risk, bias, variance, theta, 0, status, error, 0
 
 
-@njit(cache=True, error_model="numpy")
+@compiled
 def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
     """``(risk, bias, variance, theta, outliers, status, error, nodes)`` of one cell."""
     nan = math.nan
     if lam <= 0.0:
         return nan, nan, nan, nan, 0, _UNSUPPORTED, nan, 0
     cm = min(1.0, 1.0 / c)
-    theta, st_t, err_t, _ = _threshold_scalar(min(kappa, cm), c, 1.0 - c, 1.0 / c, maxiter)
+    theta, st_t, err_t, _ = threshold_cell(min(kappa, cm), c, 1.0 - c, 1.0 / c, maxiter, EPS)
     status = _SUCCESS
     if st_t == _AT_EDGE:
         status = _AT_EDGE
@@ -362,7 +307,7 @@ def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
     # nearest pole of the smooth integrands: w(theta) = -lam theta/(theta + lam), or -lam at
     # full width (no resolvent there)
     w_pole = -lam if full else -lam * theta / (theta + lam)
-    n_in, inner_res, inner_ok = _inner_size(c, w_pole, xs, ws, atom)
+    n_in, inner_res, inner_ok = inner_size(c, w_pole, xs, ws, atom)
     if not inner_ok:
         status = _MAX_ITERATIONS
     r = sig.size
@@ -384,7 +329,7 @@ def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
     nodes = 0
     for idx in range(_OUTER_FIRST, _OUTER_LAST + 1):
         _outer(idx, theta, lam, c, sig, pbar, q, rnorm, gp, h1, xs, ws, n_in, atom, f, acc)
-        nodes = _SIZES[idx]
+        nodes = SIZES[idx]
         G = Tr = Fr = 0.0
         for i in range(r):
             G += ell[i] * (acc[2 + 3 * i] + extra[3 * i])
@@ -403,13 +348,13 @@ def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
     # the threshold error moves T_psi and T_psi2 by at most density(theta) * err_t
     dens_t = K.mp_density(theta, c, 1.0 - c, 1.0 / c) if st_t == _SUCCESS else 0.0
     error = (diff if diff < math.inf else scale) + inner_res * scale
-    error += 3.0 * e2te * dens_t * err_t + 4.0 * _EPS * scale
+    error += 3.0 * e2te * dens_t * err_t + 4.0 * EPS * scale
     if not (math.isfinite(risk) and math.isfinite(bias) and math.isfinite(variance)):
         status = _NON_FINITE
     return risk, bias, variance, theta, n_out, status, error, nodes
 
 
-@njit(cache=True, error_model="numpy")
+@compiled
 def _skip_ridge_grid(c, kappa, reg, e2tr, e2te, sv, ell, d, maxiter,
                      risk, bias, var, theta, nout, st, err, nodes):
     for i in range(c.size):
@@ -420,36 +365,36 @@ def _skip_ridge_grid(c, kappa, reg, e2tr, e2te, sv, ell, d, maxiter,
         nout[i], st[i], err[i], nodes[i] = out[4], out[5], out[6], out[7]
 
 
-invalidate_stale_caches(globals(), __name__, "rmtrisk_kept_spectrum")
+invalidate_stale_caches(globals(), __name__)
 
 
 def _inputs(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test: Any, sv: Any,
             test_energy: Any, d: Any):
-    cc = _float_array("c", c)
-    _require("c", cc, cc > 0, "> 0 (aspect ratio d/N)")
-    kk = _float_array("kappa", kappa)
-    _require("kappa", kk, kk > 0, "in (0, min(1, 1/c)] (bottleneck k = kappa d)")
-    rr = _float_array("reg", reg)
-    _require("reg", rr, rr >= 0, ">= 0 (product regularization lambda)")
+    cc = float_array("c", c)
+    require("c", cc, cc > 0, "> 0 (aspect ratio d/N)")
+    kk = float_array("kappa", kappa)
+    require("kappa", kk, kk > 0, "in (0, min(1, 1/c)] (bottleneck k = kappa d)")
+    rr = float_array("reg", reg)
+    require("reg", rr, rr >= 0, ">= 0 (product regularization lambda)")
     cb, kb = np.broadcast_arrays(cc, kk)
     ok = kb <= np.minimum(1.0, 1.0 / cb) * (1.0 + 1e-12)
     if not np.all(ok):
         bad = np.argmax(~ok.ravel())
         raise ValueError(f"kappa must be in (0, min(1, 1/c)] (k = kappa d <= min(d, N)), got "
                          f"kappa={kb.ravel()[bad]!r} at c={cb.ravel()[bad]!r}")
-    e2tr, e2te, svs, ell, d = _signal_inputs(eta2_train, eta2_test, sv, test_energy, d)
+    e2tr, e2te, svs, ell, d = signal_inputs(eta2_train, eta2_test, sv, test_energy, d)
     return cc, kk, rr, e2tr, e2te, svs, ell, d
 
 
-def skip_ridge_risk(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test: Any, sv: Any,
+def skip_ridge_grid(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test: Any, sv: Any,
                     test_energy: Any, d: int, *, maxiter: int = 100,
-                    throw: bool = False) -> SkipRidgeResult:
+                    throw: bool = False) -> SkipRidgeGridResult:
     """Test risk of the skip-connection DAE with ``k = kappa d`` and product regularization.
 
     Both sides of ``c = 1`` (and ``c = 1`` itself), ``reg = lambda > 0``. ``c``, ``kappa``,
     ``reg``, ``eta2_train`` and ``eta2_test`` broadcast together; the signal spectrum is shared
     by all cells. Leading order in ``d`` with the ``O(r/d)`` per-direction trace terms, like
-    :func:`rmtrisk.solver.skip_proportional_risk` (``lambda = 0``, ``c > 1``), which it tends
+    :func:`rmtrisk.engine.skip.skip_grid` (``lambda = 0``, ``c > 1``), which it tends
     to as ``reg -> 0``.
 
     Parameters
@@ -477,13 +422,13 @@ def skip_ridge_risk(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test: An
 
     Returns
     -------
-    SkipRidgeResult
+    SkipRidgeGridResult
         Arrays of the broadcast shape of ``(c, kappa, reg, eta2_train, eta2_test)``.
     """
     cc, kk, rr, e2tr, e2te, svs, ell, d = _inputs(c, kappa, reg, eta2_train, eta2_test, sv,
                                                   test_energy, d)
-    maxiter = _maxiter(maxiter)
-    shape, (cc, kk, rr, e2tr, e2te) = _broadcast(cc, kk, rr, e2tr, e2te)
+    maxiter = check_maxiter(maxiter)
+    shape, (cc, kk, rr, e2tr, e2te) = broadcast(cc, kk, rr, e2tr, e2te)
     n = cc.size
     outs = [np.empty(n) for _ in range(4)]
     nout = np.empty(n, dtype=np.int64)
@@ -492,12 +437,12 @@ def skip_ridge_risk(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test: An
     nodes = np.empty(n, dtype=np.int64)
     _skip_ridge_grid(cc, kk, rr, e2tr, e2te, svs, ell, float(d), maxiter, *outs, nout, st,
                      err, nodes)
-    risk, bias, var, theta = (_frozen(x.reshape(shape)) for x in outs)
-    out = SkipRidgeResult(risk, bias, var, theta, _frozen(nout.reshape(shape)),
-                          _frozen(st.reshape(shape)), _frozen(err.reshape(shape)),
-                          _frozen(nodes.reshape(shape)))
+    risk, bias, var, theta = (frozen(x.reshape(shape)) for x in outs)
+    out = SkipRidgeGridResult(risk, bias, var, theta, frozen(nout.reshape(shape)),
+                          frozen(st.reshape(shape)), frozen(err.reshape(shape)),
+                          frozen(nodes.reshape(shape)))
     if throw:
-        _raise_if_bad(out.status, "skip lambda > 0 risk")
+        raise_if_bad(out.status, "skip lambda > 0 risk")
     return out
 
 
@@ -505,9 +450,11 @@ def skip_ridge_risk(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test: An
 # mpmath reference path
 # ============================================================================================
 @functools.cache
-def _mp_forms():
+def _averages_reference():
     """The eleven averages in closed form (partial fractions) as one mpmath function."""
-    from .symbolic import skip_ridge as sr
+    import sympy as sp  # lazy heavy import: the reference path only
+
+    from ..symbolic import skip_ridge as sr
 
     Z = sr.SR
     args = (Z.zeta, Z.lam, Z.c, Z.m, Z.dm, Z.mw, Z.dmw, Z.ml, Z.dml)
@@ -515,26 +462,26 @@ def _mp_forms():
     return sp.lambdify(args, exprs, modules="mpmath")
 
 
-def _mp_m(z, c):
+def _stieltjes_pair_reference(z, c):
     """``(m, m')`` of the law of ``A A^T`` at real ``z`` outside the support."""
-    m = _call("mp_stieltjes_real", z, c, 1 - c, 1 / c)
-    return m, _call("mp_stieltjes_deriv", z, m, c, 1 - c, 1 / c)
+    m = mp_call("mp_stieltjes_real", z, c, 1 - c, 1 / c)
+    return m, mp_call("mp_stieltjes_deriv", z, m, c, 1 - c, 1 / c)
 
 
-def _mp_forms_at(zeta, lam, c, inside):
+def _forms_reference(zeta, lam, c, inside):
     if inside:
-        m, dm = _call("skip_ridge_boundary_m", zeta, c)
+        m, dm = mp_call("skip_ridge_boundary_m", zeta, c)
     else:
-        m, dm = _mp_m(zeta, c)
-    mw, dmw = _mp_m(-lam * zeta / (zeta + lam), c)
-    ml, dml = _mp_m(-lam, c)
-    return _mp_forms()(zeta, lam, c, m, dm, mw, dmw, ml, dml)
+        m, dm = _stieltjes_pair_reference(zeta, c)
+    mw, dmw = _stieltjes_pair_reference(-lam * zeta / (zeta + lam), c)
+    ml, dml = _stieltjes_pair_reference(-lam, c)
+    return _averages_reference()(zeta, lam, c, m, dm, mw, dmw, ml, dml)
 
 
-def _mp_outlier(lam, c, pbar, q, sigma, rnorm, gp, h1, b):
+def _outlier_reference(lam, c, pbar, q, sigma, rnorm, gp, h1, b):
     def eig(z):
-        f = _mp_forms_at(z, lam, c, inside=False)
-        return _call("skip_ridge_edge", mpmath.re(f[0]), mpmath.re(f[1]), pbar, q, sigma, lam)[0]
+        f = _forms_reference(z, lam, c, inside=False)
+        return mp_call("skip_ridge_edge", mpmath.re(f[0]), mpmath.re(f[1]), pbar, q, sigma, lam)[0]
 
     # at the edge only the first-power forms are finite; evaluate just above it
     zb = b * (1 + mpmath.eps ** mpmath.mpf(0.5))
@@ -544,11 +491,11 @@ def _mp_outlier(lam, c, pbar, q, sigma, rnorm, gp, h1, b):
     while eig(hi) <= 0:
         lo, hi = hi, 2 * hi
     z = mpmath.findroot(eig, (lo, hi), solver="anderson")
-    f = [mpmath.re(v) for v in _mp_forms_at(z, lam, c, inside=False)]
-    return _call("skip_ridge_outlier", *f, pbar, q, sigma, lam, rnorm, gp, h1)
+    f = [mpmath.re(v) for v in _forms_reference(z, lam, c, inside=False)]
+    return mp_call("skip_ridge_outlier", *f, pbar, q, sigma, lam, rnorm, gp, h1)
 
 
-def _mp_full_width(c, lam, a, b, sigmas, ell, et, dd, pbar, q, rnorm, gp, theta, status):
+def _full_width_reference(c, lam, a, b, sigmas, ell, et, dd, pbar, q, rnorm, gp, theta, status):
     """Full-width cell in mpmath: ``<psi^2>`` and ``<x^2/(x + lam)^3>`` by tanh-sinh."""
     def avg(f):
         return mpmath.quad(lambda x: f(x) * mpmath.sqrt((b - x) * (x - a)) / (2 * mpmath.pi * x),
@@ -558,35 +505,32 @@ def _mp_full_width(c, lam, a, b, sigmas, ell, et, dd, pbar, q, rnorm, gp, theta,
     e3 = avg(lambda x: x**2 / (x + lam) ** 3)
     G = Tr = Fr = mpmath.mpf(0)
     for sg, li in zip(sigmas, ell, strict=True):
-        gam, tr, fr = _call("skip_ridge_full_width", pbar, q, sg, lam, rnorm, gp, psi2, e3, c)
+        gam, tr, fr = mp_call("skip_ridge_full_width", pbar, q, sg, lam, rnorm, gp, psi2, e3, c)
         G += mpmath.mpf(float(li)) * gam
         Tr += tr
         Fr += fr
-    bias, variance = _call("skip_ridge_aggregate", G, Tr, Fr, 1 - pbar, psi2, et, dd)
+    bias, variance = mp_call("skip_ridge_aggregate", G, Tr, Fr, 1 - pbar, psi2, et, dd)
     risk = bias + variance
     if not all(mpmath.isfinite(v) for v in (risk, bias, variance)):
         status = Status.NON_FINITE
-    return SkipRidgeResultMP(risk, bias, variance, theta, 0, status)
+    return SkipRidgeReferenceResult(risk, bias, variance, theta, 0, status)
 
 
-def skip_ridge_risk_mp(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test: Any, sv: Any,
+def skip_ridge_reference(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test: Any, sv: Any,
                        test_energy: Any, d: int, *, dps: int = 30,
-                       maxiter: int = 400) -> SkipRidgeResultMP:
-    """mpmath reference of one cell of :func:`skip_ridge_risk` at ``dps`` digits.
+                       maxiter: int = 400) -> SkipRidgeReferenceResult:
+    """mpmath reference of one cell of :func:`skip_ridge_grid` at ``dps`` digits.
 
     Same equations; the averages by partial fractions, the outer integral by tanh-sinh
     quadrature (``mpmath.quad``), the outlier by ``mpmath.findroot``. The partial fractions
     cancel like ``lambda^-3`` as ``lambda -> 0``, so the work precision carries
     ``10 + 3 log10(1/lambda)`` guard digits. Slow (seconds per cell).
     """
-    dps = _check_dps(dps)
-    for name, v in (("c", c), ("kappa", kappa), ("reg", reg), ("eta2_train", eta2_train),
-                    ("eta2_test", eta2_test)):
-        if np.ndim(v) != 0:
-            raise ValueError(f"{name} must be a scalar in the mpmath path, got {v!r}")
+    dps = check_dps(dps)
+    mp_scalars(c=c, kappa=kappa, reg=reg, eta2_train=eta2_train, eta2_test=eta2_test)
     cc, kk, rr, e2tr, e2te, svs, ell, d = _inputs(c, kappa, reg, eta2_train, eta2_test, sv,
                                                   test_energy, d)
-    maxiter = _maxiter(maxiter)
+    maxiter = check_maxiter(maxiter)
     nan = mpmath.nan
     # the partial fractions cancel like lam^-3 as lam -> 0: guard digits
     guard = 10 + 3 * max(0, math.ceil(-math.log10(float(rr / e2tr)))) if rr > 0 else 0
@@ -595,23 +539,23 @@ def skip_ridge_risk_mp(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test:
         e2, et = mpmath.mpf(float(e2tr)), mpmath.mpf(float(e2te))
         lam = mpmath.mpf(float(rr)) / e2
         if lam <= 0:
-            return SkipRidgeResultMP(nan, nan, nan, nan, 0, Status.UNSUPPORTED)
+            return SkipRidgeReferenceResult(nan, nan, nan, nan, 0, Status.UNSUPPORTED)
         # full width decided in float64 as in the compiled path (kappa = fl(1/c) keeps all)
         full = float(kk) >= min(1.0, 1.0 / float(cc))
         mass = min(1, 1 / c_) if full else min(k_, min(1, 1 / c_))
-        thr = _mp_threshold_core(mass, c_, 1 - c_, 1 / c_, maxiter)
-        theta = thr.threshold
-        status = Status.AT_EDGE if thr.status is Status.AT_EDGE else thr.status
-        a, b = _call("mp_edges", c_, 1 - c_, 1 / c_)
+        theta, code, _, _ = threshold_cell_reference(mass, c_, 1 - c_, 1 / c_, maxiter,
+                                                     mpmath.eps)
+        status = Status(code)
+        a, b = mp_call("mp_edges", c_, 1 - c_, 1 / c_)
         mid, half = (a + b) / 2, (b - a) / 2
         om0 = mpmath.acos(max(-1, min(1, (mid - theta) / half)))
-        pbar, q, rnorm, gp = _call("skip_ridge_constants", c_, lam)
-        h1 = _call("skip_ridge_bulk", theta, lam)[0]
+        pbar, q, rnorm, gp = mp_call("skip_ridge_constants", c_, lam)
+        h1 = mp_call("skip_ridge_bulk", theta, lam)[0]
         sigmas = [mpmath.mpf(float(s)) / mpmath.sqrt(e2) for s in svs]
         dd = mpmath.mpf(d)
         if full:
-            return _mp_full_width(c_, lam, a, b, sigmas, ell, et, dd, pbar, q, rnorm, gp, theta,
-                                  status)
+            return _full_width_reference(c_, lam, a, b, sigmas, ell, et, dd, pbar, q, rnorm, gp,
+                                         theta, status)
 
         @functools.cache
         def node(om):
@@ -621,13 +565,13 @@ def skip_ridge_risk_mp(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test:
             sn = half * mpmath.sin(om)
             if not a < zeta < b:  # an end node closer to the edge than dps resolves:
                 return [mpmath.mpf(0)] * (2 + 3 * len(sigmas))  # weight below eps
-            psi, psi_sq = _call("skip_ridge_bulk", zeta, lam)
+            psi, psi_sq = mp_call("skip_ridge_bulk", zeta, lam)
             dens = sn * sn / (2 * mpmath.pi * zeta)
-            f = _mp_forms_at(zeta, lam, c_, inside=True)
+            f = _forms_reference(zeta, lam, c_, inside=True)
             jac = sn * zeta * (zeta + 2 * lam) / ((zeta + lam) ** 2 * mpmath.pi)
             out = [dens * psi, dens * psi_sq]
             for sg in sigmas:
-                J = _call("skip_ridge_node", *f, pbar, q, sg, lam, rnorm, gp, h1)
+                J = mp_call("skip_ridge_node", *f, pbar, q, sg, lam, rnorm, gp, h1)
                 out += [jac * mpmath.im(v) for v in J]
             return out
 
@@ -637,15 +581,15 @@ def skip_ridge_risk_mp(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_test:
         n_out = 0
         for i, (sg, li) in enumerate(zip(sigmas, ell, strict=True)):
             gam, tr, fr = tot[2 + 3 * i: 5 + 3 * i]
-            res = _mp_outlier(lam, c_, pbar, q, sg, rnorm, gp, h1, b)
+            res = _outlier_reference(lam, c_, pbar, q, sg, rnorm, gp, h1, b)
             if res is not None:
                 n_out += 1
                 gam, tr, fr = gam + res[0], tr + res[1], fr + res[2]
             G += mpmath.mpf(float(li)) * gam
             Tr += tr
             Fr += fr
-        bias, variance = _call("skip_ridge_aggregate", G, Tr, Fr, tot[0], tot[1], et, dd)
+        bias, variance = mp_call("skip_ridge_aggregate", G, Tr, Fr, tot[0], tot[1], et, dd)
         risk = bias + variance
         if not all(mpmath.isfinite(v) for v in (risk, bias, variance)):
             status = Status.NON_FINITE
-        return SkipRidgeResultMP(risk, bias, variance, theta, n_out, status)
+        return SkipRidgeReferenceResult(risk, bias, variance, theta, n_out, status)
