@@ -35,8 +35,9 @@ import numpy as np
 
 from .montecarlo import MonteCarloResult, monte_carlo_risks, training_side
 from .problem import Problem
+from .regimes import classify
 from .status import Status
-from .theory import asymptotic_risk, regime
+from .theory import asymptotic_risk
 
 __all__ = ["C_GRID", "VerificationCell", "compare", "verification_grid", "verify_cell",
            "verify_cells"]
@@ -94,7 +95,7 @@ def verification_grid(d: int = 2000, c_values: tuple[float, ...] | None = None,
                             continue
                         arch = "skip" if skip else "plain"
                         key = f"d={d} c={c:g} {arch} k={k} {spectrum} {test}"
-                        yield VerificationCell(key, problem, f"{regime(problem)} {spectrum}")
+                        yield VerificationCell(key, problem, f"{classify(problem)} {spectrum}")
     if not extended:
         return
     extended_c = set(KAPPA_GRID) | set(REG_C_GRID) if c_values is None else set(c_values)
@@ -103,17 +104,17 @@ def verification_grid(d: int = 2000, c_values: tuple[float, ...] | None = None,
         for kappa in KAPPA_GRID.get(c, ()):
             for test, problem in _spiked_tests(d, n, kappa=kappa, skip=True):
                 key = f"d={d} c={c:g} skip kappa={kappa:g} spiked {test}"
-                yield VerificationCell(key, problem, f"{regime(problem)} kappa={kappa:g}")
+                yield VerificationCell(key, problem, f"{classify(problem)} kappa={kappa:g}")
         if c in REG_C_GRID:
             for reg in REG_GRID:
                 for test, problem in _spiked_tests(d, n, k=2, reg=reg):
                     key = f"d={d} c={c:g} plain k=2 reg={reg:g} spiked {test}"
-                    yield VerificationCell(key, problem, f"{regime(problem)} reg={reg:g}")
+                    yield VerificationCell(key, problem, f"{classify(problem)} reg={reg:g}")
             for kappa in SKIP_REG_KAPPA_GRID:
                 for reg in REG_GRID:
                     for test, problem in _spiked_tests(d, n, kappa=kappa, reg=reg, skip=True):
                         key = f"d={d} c={c:g} skip kappa={kappa:g} reg={reg:g} spiked {test}"
-                        group = f"{regime(problem)} kappa={kappa:g} reg={reg:g}"
+                        group = f"{classify(problem)} kappa={kappa:g} reg={reg:g}"
                         yield VerificationCell(key, problem, group)
 
 
@@ -129,7 +130,7 @@ def compare(problem: Problem, mc_risk: float, mc_stderr: float) -> dict[str, Any
         return bool(abs(mc_risk - value) <= max(3 * mc_stderr, 0.01 * abs(value)))
 
     return {
-        "regime": regime(problem),
+        "regime": classify(problem),
         "theory": theory.risk,
         "finite_size": finite.risk,
         "paper": paper.risk,

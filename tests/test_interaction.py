@@ -10,7 +10,7 @@ from rmtrisk.problem import Problem
 from rmtrisk.sampling import gaussian_noise, haar_frame
 from rmtrisk.theory import asymptotic_risk
 from rmtrisk.theory.bottleneck import _leading, bottleneck_risk
-from rmtrisk.theory.interaction import (
+from rmtrisk.theory.corrections.interaction import (
     _ridge_means,
     fluctuation_weights,
     interaction_correction,
@@ -20,7 +20,7 @@ from rmtrisk.theory.interaction import (
     ridge_interaction_risk,
     ridge_reduced_statistics,
 )
-from rmtrisk.theory.ridge import ridge_bottleneck_risk
+from rmtrisk.theory.ridge import ridge_risk
 from rmtrisk.training import risk_statistics
 
 
@@ -115,7 +115,7 @@ def test_rejects_unsupported() -> None:
         interaction_correction(p.replace(n=100))
 
 
-# --- lambda > 0 (regime "ridge-bottleneck"), docs/interaction.md section 6 -------------------
+# --- lambda > 0 (regime "ridge"), docs/interaction.md section 6 -------------------
 
 def _ridge_forms(d: int, n: int, sv: np.ndarray, lam: float, rng: np.random.Generator):
     """One draw at ``lambda > 0`` (N side for every c): ``Y, U, V, M, N = B^T Q^2 B``, traces."""
@@ -197,11 +197,11 @@ def test_ridge_correction_lambda_to_zero(c: float) -> None:
 def test_ridge_leading_order_and_dispatch() -> None:
     p = Problem(300, c=1.0, sv=[2.0, 1.4, 1.0, 0.7], test_energy=[1.0] * 4, k=2, reg=0.05)
     bias, var, db, dv = ridge_interaction_risk(p, finite_size=False)
-    lead_b, lead_v = ridge_bottleneck_risk(p)
+    lead_b, lead_v = ridge_risk(p)
     assert bias - db == pytest.approx(lead_b, rel=1e-10)
     assert var - dv == pytest.approx(lead_v, rel=1e-8)
     res = asymptotic_risk(p, finite_size=True)
-    assert res.finite_size and res.regime == "ridge-bottleneck" and not res.message
+    assert res.finite_size and res.regime == "ridge" and not res.message
     assert (res.bias, res.variance) == pytest.approx(ridge_interaction_risk(p)[:2], rel=1e-12)
     # O(1/d): the correction shrinks like 1/d
     big = ridge_interaction_risk(p.replace(d=3000, n=3000), finite_size=False)[2]

@@ -9,16 +9,12 @@ import pytest
 from scipy.integrate import quad
 
 from rmtrisk import Problem
-from rmtrisk.engine import density, stieltjes
+from rmtrisk.engine import density, ridge_factors, ridge_moments, stieltjes
 from rmtrisk.montecarlo import monte_carlo_risk
 from rmtrisk.theory.bottleneck import bottleneck_risk
 from rmtrisk.theory.one_layer import direction_factors
-from rmtrisk.theory.ridge import (
-    optimal_regularization,
-    ridge_bottleneck_risk,
-    ridge_direction_factors,
-    ridge_resolvent_moments,
-)
+from rmtrisk.theory.optimal import optimal_regularization
+from rmtrisk.theory.ridge import ridge_risk
 
 SV = [2.0, 1.4, 1.0, 0.7]
 
@@ -34,7 +30,7 @@ def make(c: float, reg: float, k: int, d: int = 1000, **kw) -> Problem:
 @pytest.mark.parametrize("c", [0.25, 0.5, 1.0, 2.0, 4.0])
 @pytest.mark.parametrize("lam", [1e-3, 0.05, 1.0, 30.0])
 def test_moments_match_stieltjes_transform(c, lam):
-    g, gp = ridge_resolvent_moments(c, lam)
+    g, gp = ridge_moments(c, lam)
     res = stieltjes(-lam, 1.0 / c, 1.0)
     m, dm = res.m.real, res.dm.real
     assert g == pytest.approx(1.0 - lam * m, rel=1e-10, abs=1e-13)
@@ -50,7 +46,7 @@ def test_moments_match_quadrature_of_the_law(c, lam):
         return quad(lambda x: f(x) * float(density(x, gamma)), a, b, limit=200,
                     epsabs=1e-13)[0]
 
-    g, gp = ridge_resolvent_moments(c, lam)
+    g, gp = ridge_moments(c, lam)
     assert g == pytest.approx(integral(lambda x: x / (x + lam)), rel=1e-7)
     assert gp == pytest.approx(integral(lambda x: x / (x + lam) ** 2), rel=1e-7)
 
@@ -82,7 +78,7 @@ def test_factors_against_direct_large_d_evaluation(c, lam):
         uWu = math.sqrt(t) * yv @ sol[:, 0]          # sigma v^T S u, S = Y^T K^{-1}
         bias.append((1 - uWu) ** 2)
         var.append(t * sol[:, 1] @ sol[:, 1])       # sigma^2 ||S^T v||^2, S^T v = K^{-1} Y v
-    b, vf = ridge_direction_factors(t, c, lam)
+    b, vf = ridge_factors(t, c, lam)
     # 3 standard errors over the 16 directions (the shared noise draw adds O(1/sqrt(dN)) only)
     for vals, ref in ((bias, b), (var, vf)):
         se = np.std(vals, ddof=1) / math.sqrt(len(vals))
@@ -97,7 +93,7 @@ def test_small_lambda_is_minimum_norm(c):
     d = 100_000
     b0, v0 = direction_factors(t, d, round(d / c))
     for lam, tol in [(0.0, 1e-12), (1e-9, 1e-6)]:
-        b, v = ridge_direction_factors(t, d / round(d / c), lam)
+        b, v = ridge_factors(t, d / round(d / c), lam)
         np.testing.assert_allclose(b, b0, rtol=tol)
         np.testing.assert_allclose(v, v0, rtol=tol)
 
@@ -106,23 +102,23 @@ def test_small_lambda_is_minimum_norm(c):
 @pytest.mark.parametrize("k", [2, 4])
 def test_zero_reg_problem_equals_bottleneck_risk(c, k):
     p = make(c, 0.0, k)
-    np.testing.assert_allclose(ridge_bottleneck_risk(p), bottleneck_risk(p), rtol=1e-12)
+    np.testing.assert_allclose(ridge_risk(p), bottleneck_risk(p), rtol=1e-12)
 
 
 @pytest.mark.parametrize("c", [0.5, 1.0, 2.0])
 def test_wide_bottleneck_is_one_layer_ridge(c):
     p = make(c, 0.3, 8)
-    b, v = ridge_direction_factors(p.snr, p.c, 0.3)
-    bias, var = ridge_bottleneck_risk(p)
+    b, v = ridge_factors(p.snr, p.c, 0.3)
+    bias, var = ridge_risk(p)
     assert bias == pytest.approx(float(p.test_energy_array @ b), rel=1e-14)
     assert var == pytest.approx(float(np.sum(v)) / p.d, rel=1e-14)
-    assert ridge_bottleneck_risk(p.replace(k=4)) == ridge_bottleneck_risk(p)
+    assert ridge_risk(p.replace(k=4)) == ridge_risk(p)
 
 
 @pytest.mark.parametrize("c", [0.5, 1.0, 2.0])
 def test_large_lambda_kills_the_weight(c):
     p = make(c, 1e9, 4, test_energy=[1.0, 0.5, 0.2, 0.1])
-    bias, var = ridge_bottleneck_risk(p)
+    bias, var = ridge_risk(p)
     assert bias == pytest.approx(1.8, rel=1e-7)
     assert var < 1e-15
 
@@ -131,23 +127,23 @@ def test_scale_invariance():
     p = make(2.0, 0.3, 3)
     q = p.replace(sv=list(np.array(SV) * 2.0), eta2_train=4.0, reg=1.2,
                   test_energy=list(p.test_energy_array))
-    np.testing.assert_allclose(ridge_bottleneck_risk(q), ridge_bottleneck_risk(p), rtol=1e-13)
+    np.testing.assert_allclose(ridge_risk(q), ridge_risk(p), rtol=1e-13)
 
 
 def test_finite_at_interpolation_threshold():
     for lam in [1e-4, 0.01, 1.0]:
-        bias, var = ridge_bottleneck_risk(make(1.0, lam, 4))
+        bias, var = ridge_risk(make(1.0, lam, 4))
         assert math.isfinite(bias) and math.isfinite(var)
-    assert ridge_bottleneck_risk(make(1.0, 0.0, 4))[1] == math.inf
+    assert ridge_risk(make(1.0, 0.0, 4))[1] == math.inf
     # the variance grows like lam^{-1/2} at c = 1
-    v1 = ridge_bottleneck_risk(make(1.0, 1e-6, 4))[1]
-    v2 = ridge_bottleneck_risk(make(1.0, 1e-8, 4))[1]
+    v1 = ridge_risk(make(1.0, 1e-6, 4))[1]
+    v2 = ridge_risk(make(1.0, 1e-8, 4))[1]
     assert v2 / v1 == pytest.approx(10.0, rel=1e-3)
 
 
 def test_skip_rejected():
     with pytest.raises(ValueError, match="skip"):
-        ridge_bottleneck_risk(make(2.0, 0.1, 2, skip=True))
+        ridge_risk(make(2.0, 0.1, 2, skip=True))
 
 
 # ---- optimal lambda -------------------------------------------------------------------------
@@ -156,9 +152,9 @@ def test_optimal_regularization_is_a_minimum():
     p = make(0.5, 0.0, 3)
     lam, risk = optimal_regularization(p)
     assert 0.1 < lam < 10
-    assert risk == pytest.approx(sum(ridge_bottleneck_risk(p.replace(reg=lam))), rel=1e-12)
+    assert risk == pytest.approx(sum(ridge_risk(p.replace(reg=lam))), rel=1e-12)
     for f in (0.8, 1.25):
-        assert sum(ridge_bottleneck_risk(p.replace(reg=lam * f))) > risk
+        assert sum(ridge_risk(p.replace(reg=lam * f))) > risk
 
 
 @pytest.mark.parametrize("t", [0.49, 1.0, 4.0])
@@ -187,7 +183,7 @@ def test_optimal_risk_smooth_through_c_one():
 @pytest.mark.parametrize("k", [2, 8])
 def test_monte_carlo(c, lam, k):
     p = make(c, lam, k, d=400)
-    bias, var = ridge_bottleneck_risk(p)
+    bias, var = ridge_risk(p)
     mc = monte_carlo_risk(p, reps=40 if c < 1 else 200, seed=11, blas_threads=1)
     assert abs(mc.risk - (bias + var)) < 3 * mc.stderr
     assert abs(mc.bias - bias) < 3 * mc.bias_stderr
@@ -197,7 +193,7 @@ def test_monte_carlo(c, lam, k):
 @pytest.mark.parametrize("lam", [0.05, 1.0])
 def test_monte_carlo_at_c_one(lam):
     p = make(1.0, lam, 3, d=400)
-    bias, var = ridge_bottleneck_risk(p)
+    bias, var = ridge_risk(p)
     mc = monte_carlo_risk(p, reps=40, seed=12, blas_threads=1)
     assert math.isfinite(mc.risk)
     assert abs(mc.risk - (bias + var)) < 3 * mc.stderr

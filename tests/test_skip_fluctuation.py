@@ -1,4 +1,4 @@
-"""O(1/d) fluctuation correction of the skip-connection bias, c < 1 (theory/skip_fluctuation.py)."""
+"""O(1/d) fluctuation correction of the skip-connection bias, c < 1 (theory/corrections)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rmtrisk import Problem
 from rmtrisk.engine import stieltjes
 from rmtrisk.montecarlo import monte_carlo_risk
 from rmtrisk.theory import asymptotic_risk
-from rmtrisk.theory.skip_fluctuation import (
+from rmtrisk.theory.corrections.skip_fluctuation import (
     skip_fluctuation_components,
     skip_fluctuation_correction,
 )
@@ -71,7 +71,7 @@ def test_asymptotic_risk_finite_size_adds_the_bias_correction():
 
 
 def test_mean_shift_matches_exact_inverse_moment():
-    from rmtrisk.theory.skip_fluctuation import real_gaussian_mean_shift
+    from rmtrisk.theory.corrections.skip_fluctuation import real_gaussian_mean_shift
 
     c, d = 0.8, 400
     n = round(d / c)

@@ -1,4 +1,4 @@
-"""Skip connection with product regularization lambda > 0 (engine/skip_ridge.py, theory/skip_ridge.py)."""
+"""Skip connection with product regularization lambda > 0 (engine and theory skip_ridge)."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ import math
 import pytest
 
 import rmtrisk.theory as theory
+import rmtrisk.theory.no_skip as no_skip
 from rmtrisk import Problem, SolverError, Status, asymptotic_risk
 from rmtrisk.status import ACCEPT_RTOL, check_invariants, settle
 
@@ -32,7 +33,7 @@ def test_check_invariants_signs_and_rounding_slack():
 
 def test_impossible_value_is_never_success(monkeypatch):
     p = Problem(d=200, c=2.0, sv=[1.5, 1.0], k=2)
-    monkeypatch.setattr(theory, "bottleneck_risk", lambda problem, fs: (0.3, -0.01))
+    monkeypatch.setattr(no_skip, "bottleneck_risk", lambda problem, fs: (0.3, -0.01))
     res = asymptotic_risk(p, throw=False, limit=True)
     assert res.status is Status.INVALID_VALUE and "negative variance" in res.message
     with pytest.raises(SolverError, match="INVALID_VALUE"):

@@ -1,4 +1,4 @@
-"""No skip connection, product regularization ``lambda >= 0``: the ridge-bottleneck risk.
+"""No skip connection, product regularization ``lambda >= 0``: the ridge regime.
 
 Regime ``ridge`` (:mod:`rmtrisk.symbolic.ridge`; derivation ``docs/ridge.md``): the resolvent
 moments ``(g, g')`` of the noise-Gram law at ``-lambda`` and per-direction factors ``(b, v)``

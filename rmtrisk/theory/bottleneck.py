@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..problem import Problem
-from .interaction import interaction_correction
+from .corrections.interaction import interaction_correction
 from .one_layer import direction_factors
 
 __all__ = ["bottleneck_risk", "kept_mask"]
@@ -44,8 +44,8 @@ def bottleneck_risk(problem: Problem, finite_size: bool = False) -> tuple[float,
     """``(bias, variance)`` of the no-skip critical point at lambda = 0 (c != 1).
 
     With ``finite_size`` the exact finite-``d`` resolvent moments are used and the ``O(1/d)``
-    interaction of signal directions (:mod:`rmtrisk.theory.interaction`) is added to the bias
-    on both sides of ``c = 1`` and to the variance for ``c > 1``. For ``c < 1`` the variance
+    interaction of signal directions (:mod:`rmtrisk.theory.corrections.interaction`) is added
+    to the bias on both sides of ``c = 1`` and to the variance for ``c > 1``. For ``c < 1`` the variance
     stays at its ``d -> infinity`` limit: neither the inverse-Wishart substitution nor the
     second-order fluctuation expansion tracks Monte Carlo there (docs/interaction.md).
     """

@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import _kernels as K
 
-__all__ = ["direction_factors", "optimal_training_snr", "resolvent_moments"]
+__all__ = ["direction_factors", "resolvent_moments"]
 
 
 def resolvent_moments(d: int, n: int, finite_size: bool = False) -> tuple[float, float, float]:
@@ -80,27 +80,3 @@ def direction_factors(t: np.ndarray, d: int, n: int, finite_size: bool = False
         b = np.zeros_like(t)
         v = np.full_like(t, np.inf)
     return b, v
-
-
-def optimal_training_snr(c: float, strength: float) -> float:
-    """Risk-minimizing training SNR ``theta*`` of the rank-one one-layer denoiser.
-
-    Minimizes ``s B(theta) + V(theta)`` in the split ``R = (sigma_tst^2 / N_t) B + V / d``
-    with the test-signal strength ``s = sigma_tst^2 d / N_t`` (not the bottleneck ratio
-    ``kappa = k / d`` of the rest of the package): ``theta* = 2 s (c - 1)/c - 1`` for ``c > 1``
-    and ``theta* = (2 s (1 - c)/c - 1)/(2 - c)`` for ``c < 1``, clipped at 0.
-
-    Parameters
-    ----------
-    c : float
-        Aspect ratio, ``c > 0`` and ``c != 1``.
-    strength : float
-        Test-signal strength ``sigma_tst^2 d / N_t >= 0``.
-    """
-    c, s = float(c), float(strength)
-    if not np.isfinite(c) or c <= 0 or c == 1:
-        raise ValueError(f"c must be > 0 and != 1, got {c}")
-    if not np.isfinite(s) or s < 0:
-        raise ValueError(f"strength must be finite and >= 0, got {s}")
-    theta = 2 * s * (c - 1) / c - 1 if c > 1 else (2 * s * (1 - c) / c - 1) / (2 - c)
-    return max(theta, 0.0)

@@ -1,7 +1,8 @@
-"""Optimal bottleneck width and optimal training noise, from the closed forms."""
+"""The optima: bottleneck width ``k*``, regularization ``lambda*``, training noise and SNR."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -10,9 +11,13 @@ from scipy.optimize import minimize_scalar
 
 from ..problem import Problem
 from ..status import SolverError, Status
+from .ridge import ridge_scan
+from .risk import asymptotic_risk
+from .skip_ridge import skip_ridge_scan
 
-__all__ = ["OptimalBottleneck", "OptimalNoise", "log_scan_minimize", "optimal_bottleneck",
-           "optimal_training_noise"]
+__all__ = ["OptimalBottleneck", "OptimalNoise", "OptimalRegularization", "log_scan_minimize",
+           "optimal_bottleneck", "optimal_regularization", "optimal_training_noise",
+           "optimal_training_snr"]
 
 
 class OptimalBottleneck(NamedTuple):
@@ -26,6 +31,13 @@ class OptimalBottleneck(NamedTuple):
     risk: float
     risks: np.ndarray
     status: Status = Status.SUCCESS
+
+
+class OptimalRegularization(NamedTuple):
+    """Risk-minimizing product regularization ``lambda*`` and the risk it achieves."""
+
+    reg: float
+    risk: float
 
 
 class OptimalNoise(NamedTuple):
@@ -49,8 +61,6 @@ def optimal_bottleneck(problem: Problem, variant: str = "default",
     so ``k*`` trades bias for variance. Widths ``k > r`` equal ``k = r``. ``finite_size`` and
     ``limit`` select the terms as in :func:`~rmtrisk.theory.asymptotic_risk`.
     """
-    from . import asymptotic_risk  # local: the package imports this module
-
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a rmtrisk.Problem, got {type(problem).__name__}")
     if problem.skip:
@@ -112,15 +122,13 @@ def optimal_training_noise(problem: Problem, bounds: tuple[float, float] = (1e-6
     signal). Levels whose status is not SUCCESS (e.g. a quadrature that did not converge, or a
     value outside a formula's domain) are skipped. ``finite_size`` and ``limit`` select the
     terms as in :func:`~rmtrisk.theory.asymptotic_risk`. For a rank-one one-layer problem with
-    ``limit=True`` it reproduces :func:`~rmtrisk.theory.one_layer.optimal_training_snr`.
+    ``limit=True`` it reproduces :func:`optimal_training_snr`.
 
     Raises
     ------
     SolverError
         If no scanned level gives a usable risk (e.g. c = 1 at lambda = 0).
     """
-    from . import asymptotic_risk  # local: the package imports this module
-
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a rmtrisk.Problem, got {type(problem).__name__}")
     lo, hi = (float(b) for b in bounds)
@@ -148,3 +156,119 @@ def optimal_training_noise(problem: Problem, bounds: tuple[float, float] = (1e-6
     except ValueError:
         raise SolverError(Status.NON_FINITE, "no training-noise level in bounds gives a "
                           "finite risk") from None
+
+
+def _skip_optimum(problem: Problem, lo: float, hi: float, grid: int) -> OptimalRegularization:
+    """:func:`optimal_regularization` for ``skip=True`` (scan, refine, compare with lambda = 0)."""
+    if problem.critical_set is not None:
+        raise ValueError("optimal_regularization with skip=True applies to the global "
+                         "minimizer only (critical_set=None)")
+
+    try:
+        best = OptimalRegularization(*log_scan_minimize(
+            lambda reg: skip_ridge_scan(problem, reg), lo, hi, grid))
+    except ValueError:
+        raise ValueError("the skip-connection ridge solver returned no usable risk on the "
+                         f"scan over lambda in [{lo:g}, {hi:g}]") from None
+    # the lambda = 0 end: finite unless c = 1; lambda* at the lower bound means that no
+    # regularization is best (the risk then tends to the lambda = 0 risk from above)
+    at_lower = best.reg <= lo * (1 + 1e-6)
+    zero = asymptotic_risk(problem.replace(reg=0.0), throw=False).risk
+    if not at_lower and np.isfinite(zero) and zero < best.risk * (1 - 1e-12):
+        warnings.warn(f"lambda = 0 gives a lower risk ({zero:.10g}) than the best lambda in "
+                      f"[{lo:g}, {hi:g}] ({best.risk:.10g} at {best.reg:.6g}): no "
+                      "regularization is best; lower the bound", RuntimeWarning, stacklevel=3)
+    return best
+
+
+def optimal_regularization(problem: Problem, bounds: tuple[float, float] | None = None,
+                           grid: int = 121) -> OptimalRegularization:
+    """Product regularization ``lambda*`` minimizing the asymptotic risk (skip or no skip).
+
+    A log-spaced scan of ``grid`` points over ``bounds`` locates the best cell, then
+    :func:`scipy.optimize.minimize_scalar` (bounded) refines ``log lambda`` between its
+    neighbours. Without skip the critical set of ``problem`` (``problem.kept``) is held fixed
+    and the risk is :func:`rmtrisk.engine.ridge_grid`; with skip (global minimizer only) the
+    scan is one vectorized :func:`rmtrisk.engine.skip_ridge_grid` call with
+    ``kappa = min(k, d, N) / d``, and cells the solver flags (other than AT_EDGE, or
+    MAX_ITERATIONS with a negligible error estimate) are skipped.
+
+    ``lambda*`` equal to the lower bound means that no regularization is best: the risk
+    increases with ``lambda`` over the scanned interval and tends, as the bound goes to 0, to
+    the ``lambda = 0`` risk ``asymptotic_risk(problem.replace(reg=0))`` (finite unless
+    ``c = 1``). With skip, that ``lambda = 0`` risk is compared with the result and a
+    :class:`RuntimeWarning` is issued if it is lower than the risk at an interior ``lambda*``
+    (the risk can have two local minima in ``lambda``; ``docs/ridge.md`` §5).
+
+    Behaviour without skip (``docs/ridge.md``): the minimum-norm peak at ``c = 1``
+    (``g' = g / s`` with ``s -> |1 - 1/c|``) is removed by any ``lambda > 0``, since
+    ``s >= sqrt(lam (lam + (1 + c^{-1/2})^2)) > 0``, and the optimal risk is finite and smooth
+    through ``c = 1``. With in-distribution test signal (``l_i = sigma_i^2 / N``) ``lambda*``
+    is of order ``eta_trn^2``, largest for small ``c`` and decreasing with ``c``; for one
+    direction of SNR ``t`` and ``eta_tst = eta_trn`` the risk decreases away from
+    ``lambda = 0`` iff ``c < c*(t)``,
+    ``c* = ((1 + 3t) + sqrt((1 + 3t)^2 + 4 t^3)) / (2t)`` (for ``c >= c*`` the minimum-norm
+    solution is optimal and the returned ``lambda*`` is the lower bound). With a strong test
+    signal (``l_i = O(1)``) the variance is only ``O(1/d)`` and ``lambda*`` sits at the lower
+    bound except near ``c = 1``. With skip, the ``lambda = 0`` risk is infinite at ``c = 1``
+    (variance ``∝ c/(c - 1)``) and any ``lambda > 0`` makes it finite; ``docs/ridge.md`` §5
+    tabulates ``lambda*`` for both architectures.
+
+    Parameters
+    ----------
+    problem : Problem
+        Either architecture; its ``reg`` is ignored. With ``skip=True`` only the global
+        minimizer (``critical_set=None``) is supported.
+    bounds : (float, float), optional
+        Search interval for ``lambda`` (absolute units); default
+        ``(1e-6, 1e4) * eta2_train``. A minimizer at an end means the optimum lies outside
+        (at the lower end: no regularization is best).
+    grid : int
+        Number of scan points (>= 3).
+
+    Returns
+    -------
+    OptimalRegularization
+        ``(reg, risk)``; ``risk`` equals ``asymptotic_risk(problem.replace(reg=reg)).risk``.
+
+    Raises
+    ------
+    ValueError
+        For invalid ``bounds`` or ``grid``, a skip problem with a ``critical_set``, or a scan
+        on which the skip solver returned no usable value.
+    """
+    if bounds is None:
+        bounds = (1e-6 * problem.eta2_train, 1e4 * problem.eta2_train)
+    lo, hi = (float(x) for x in bounds)
+    if not 0 < lo < hi or not np.isfinite(hi):
+        raise ValueError(f"bounds must satisfy 0 < low < high < inf, got {bounds}")
+    if isinstance(grid, bool) or int(grid) != grid or grid < 3:
+        raise ValueError(f"grid must be an integer >= 3, got {grid!r}")
+    if problem.skip:
+        return _skip_optimum(problem, lo, hi, int(grid))
+    return OptimalRegularization(*log_scan_minimize(
+        lambda reg: np.asarray(ridge_scan(problem, reg).risk, dtype=float), lo, hi, int(grid)))
+
+
+def optimal_training_snr(c: float, strength: float) -> float:
+    """Risk-minimizing training SNR ``theta*`` of the rank-one one-layer denoiser.
+
+    Minimizes ``s B(theta) + V(theta)`` in the split ``R = (sigma_tst^2 / N_t) B + V / d``
+    with the test-signal strength ``s = sigma_tst^2 d / N_t`` (not the bottleneck ratio
+    ``kappa = k / d`` of the rest of the package): ``theta* = 2 s (c - 1)/c - 1`` for ``c > 1``
+    and ``theta* = (2 s (1 - c)/c - 1)/(2 - c)`` for ``c < 1``, clipped at 0.
+
+    Parameters
+    ----------
+    c : float
+        Aspect ratio, ``c > 0`` and ``c != 1``.
+    strength : float
+        Test-signal strength ``sigma_tst^2 d / N_t >= 0``.
+    """
+    c, s = float(c), float(strength)
+    if not np.isfinite(c) or c <= 0 or c == 1:
+        raise ValueError(f"c must be > 0 and != 1, got {c}")
+    if not np.isfinite(s) or s < 0:
+        raise ValueError(f"strength must be finite and >= 0, got {s}")
+    theta = 2 * s * (c - 1) / c - 1 if c > 1 else (2 * s * (1 - c) / c - 1) / (2 - c)
+    return max(theta, 0.0)

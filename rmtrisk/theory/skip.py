@@ -25,10 +25,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _kernels as K
+from ..engine import skip_grid
 from ..problem import Problem
 from ..status import Status
+from .evaluation import TERMS_FINITE_SIZE, TERMS_LIMIT, Evaluation
 
-__all__ = ["skip_fixed_k_risk", "skip_risk"]
+__all__ = ["evaluate", "skip_fixed_k_risk", "skip_risk"]
 
 
 def skip_risk(problem: Problem, finite_size: bool = False
@@ -39,11 +41,9 @@ def skip_risk(problem: Problem, finite_size: bool = False
     ``finite_size`` the resolvent mean ``q = c / ((c - 1) eta^2)`` in ``||W||_F^2`` becomes
     the exact inverse-Wishart mean ``d / ((d - N - 1) eta^2)``.
     """
-    from ..engine import skip_grid
-
     kappa = min(problem.k, problem.n) / problem.d
-    res = skip_grid(problem.c, kappa, problem.eta2_train, problem.eta2_test,
-                                 problem.sv_array, problem.test_energy_array, problem.d)
+    res = skip_grid(problem.c, kappa, problem.eta2_train, problem.eta2_test, problem.sv_array,
+                    problem.test_energy_array, problem.d)
     bias, variance, status = float(res.bias), float(res.variance), Status(int(res.status))
     error = float(res.error)
     if finite_size and status in (Status.SUCCESS, Status.AT_EDGE):
@@ -80,3 +80,11 @@ def skip_fixed_k_risk(problem: Problem, finite_size: bool = False) -> tuple[floa
         F += kappa * (h - c / (c - 1)) * float(np.sum(t / (1 + t)))
     _, bias, variance = K.skip_aggregate(G, F, Tr, kappa, float(d), float(problem.eta2_test))
     return float(bias), float(variance)
+
+
+def evaluate(problem: Problem, finite_size: bool = False, limit: bool = False) -> Evaluation:
+    """Regime ``skip``: :func:`skip_risk` (``limit`` changes nothing: the formula has no
+    interaction term)."""
+    bias, variance, status, error = skip_risk(problem, finite_size)
+    return Evaluation(bias, variance, status, error, finite_size,
+                      TERMS_FINITE_SIZE if finite_size else TERMS_LIMIT)

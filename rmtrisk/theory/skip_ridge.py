@@ -19,10 +19,15 @@ from __future__ import annotations
 
 import math
 
-from ..problem import Problem
-from ..status import Status
+import numpy as np
+from numpy.typing import ArrayLike
 
-__all__ = ["skip_ridge_risk"]
+from ..engine import skip_ridge_grid
+from ..problem import Problem
+from ..status import Status, accepted
+from .evaluation import Evaluation
+
+__all__ = ["evaluate", "skip_ridge_risk", "skip_ridge_scan"]
 
 
 def skip_ridge_risk(problem: Problem) -> tuple[float, float, Status, float]:
@@ -48,9 +53,31 @@ def skip_ridge_risk(problem: Problem) -> tuple[float, float, Status, float]:
     """
     if not problem.skip or problem.reg <= 0 or problem.critical_set is not None:
         return math.nan, math.nan, Status.UNSUPPORTED, math.nan
-    from ..engine import skip_ridge_grid as solve
-
     kappa = min(problem.k, problem.d, problem.n) / problem.d
-    res = solve(problem.c, kappa, problem.reg, problem.eta2_train, problem.eta2_test,
-                problem.sv_array, problem.test_energy_array, problem.d)
+    res = skip_ridge_grid(problem.c, kappa, problem.reg, problem.eta2_train, problem.eta2_test,
+                          problem.sv_array, problem.test_energy_array, problem.d)
     return float(res.bias), float(res.variance), Status(int(res.status)), float(res.error)
+
+
+def skip_ridge_scan(problem: Problem, reg: ArrayLike) -> np.ndarray:
+    """Skip-connection risk of ``problem`` at the regularization(s) ``reg > 0``.
+
+    One vectorized :func:`rmtrisk.engine.skip_ridge_grid` call with
+    ``kappa = min(k, d, N) / d`` (as :func:`skip_ridge_risk`). Cells the status policy accepts
+    (:func:`rmtrisk.status.accepted`) and whose variance is not negative keep their value; the
+    others are ``nan``.
+    """
+    kappa = min(problem.k, problem.d, problem.n) / problem.d
+    res = skip_ridge_grid(problem.c, kappa, reg, problem.eta2_train, problem.eta2_test,
+                          problem.sv_array, problem.test_energy_array, problem.d)
+    risk = np.array(res.risk, dtype=float)
+    ok = accepted(res.status, risk, res.error) & (np.asarray(res.variance) >= 0)
+    return np.where(ok, risk, np.nan)
+
+
+def evaluate(problem: Problem, finite_size: bool = False, limit: bool = False) -> Evaluation:
+    """Regime ``skip-ridge``: :func:`skip_ridge_risk` (no finite-size correction derived)."""
+    bias, variance, status, error = skip_ridge_risk(problem)
+    message = ("skip connection with lambda > 0: global minimizer only"
+               if status is Status.UNSUPPORTED else "")
+    return Evaluation(bias, variance, status, error, message=message)

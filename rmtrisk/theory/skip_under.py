@@ -46,16 +46,15 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _kernels as K
+from ..engine import skip_under_grid, skip_under_overlaps, threshold
 from ..problem import Problem
 from ..status import Status
+from .corrections import skip_fluctuation_correction
+from .evaluation import TERMS_FINITE_SIZE, TERMS_LIMIT, Evaluation
 from .one_layer import direction_factors
 
-__all__ = [
-    "signal_overlaps",
-    "skip_under_direction_terms",
-    "skip_under_fixed_k_risk",
-    "skip_under_risk",
-]
+__all__ = ["evaluate", "signal_overlaps", "skip_under_direction_terms", "skip_under_fixed_k_risk",
+           "skip_under_risk"]
 
 
 def _direction_terms(c: float, t: np.ndarray, pi0: np.ndarray, pi1: np.ndarray
@@ -90,8 +89,6 @@ def signal_overlaps(c: float, kappa: float, t, theta: float | None = None
     pi0, pi1 : ndarray
         In ``eta_trn = 1`` units (``pi1`` scales like ``1 / eta_trn^2``).
     """
-    from ..engine import skip_under_overlaps
-
     return skip_under_overlaps(c, kappa, t, theta)
 
 
@@ -169,11 +166,8 @@ def skip_under_risk(problem: Problem, finite_size: bool = False
         return np.nan, np.nan, bad
     c, kappa, t = float(problem.c), problem.k / problem.d, problem.snr
     if not finite_size:
-        from ..engine import skip_under_grid
-
         res = skip_under_grid(c, kappa, problem.eta2_train, problem.eta2_test,
-                                           problem.sv_array, problem.test_energy_array,
-                                           problem.d)
+                              problem.sv_array, problem.test_energy_array, problem.d)
         status = Status(int(res.status))
         if status is Status.AT_EDGE:        # full width or the kappa -> 0 edge limit
             status = Status.SUCCESS
@@ -181,8 +175,6 @@ def skip_under_risk(problem: Problem, finite_size: bool = False
     status = Status.SUCCESS
     theta = None
     if kappa < 1.0:
-        from ..engine import threshold
-
         res = threshold(c, kappa, 1.0 / c)
         theta, st = float(res.threshold), Status(int(res.status))
         if st not in (Status.SUCCESS, Status.AT_EDGE):
@@ -224,3 +216,14 @@ def skip_under_fixed_k_risk(problem: Problem, finite_size: bool = False
     else:
         b1, v = gamma / pi0, vpi0 / pi0
     return _aggregate(problem, b1, v, pi0, tr)
+
+
+def evaluate(problem: Problem, finite_size: bool = False, limit: bool = False) -> Evaluation:
+    """Regime ``skip-under``: :func:`skip_under_risk`; with ``finite_size`` plus the ``O(1/d)``
+    fluctuations of the signal quadratic forms (docs/skip_under.md)."""
+    bias, variance, status = skip_under_risk(problem)
+    corrected = finite_size and status in (Status.SUCCESS, Status.AT_EDGE)
+    if corrected:
+        bias += skip_fluctuation_correction(problem)
+    return Evaluation(bias, variance, status, 0.0, corrected,
+                      TERMS_FINITE_SIZE if corrected else TERMS_LIMIT)

@@ -30,7 +30,8 @@ and no correlation between ``Ka``, ``Kc`` and ``R`` at this order. Split
 ``E_perp`` independent of ``Kq`` (covariance ``C_perp(z, z) = C(z, z) - C(z, 0)^2/C(0, 0)``).
 The expectation of the exact map ``f(Ka, Kc, Kq)`` (with ``R(z) = m(z) I + rho(z)(Kq - q I)``)
 is taken to second order by central differences along the independent coordinates (as in
-:mod:`rmtrisk.theory.interaction`); ``E_perp`` enters only ``P``, at second order through
+:mod:`rmtrisk.theory.corrections.interaction`); ``E_perp`` enters only ``P``, at second order
+through
 ``T E D T E T`` (``T = (I - D m)^{-1}``):
 
     E p2_ii = int_theta^b (1/pi) Im[ T_i^2 sum_j delta_j T_j (1 + d_ij) C_perp(x, x) ] dx,
@@ -48,7 +49,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..problem import Problem
+from ...engine import stieltjes, threshold
+from ...problem import Problem
 
 __all__ = ["real_gaussian_mean_shift", "skip_fluctuation_components",
            "skip_fluctuation_correction"]
@@ -60,16 +62,12 @@ _NODES = 300
 def _resolvent(z, c: float) -> tuple[np.ndarray, np.ndarray]:
     """``(m(z), m'(z))`` of the law of ``A A^T`` (ratio ``c``, scale ``1/c``): the engine's
     :func:`rmtrisk.engine.stieltjes` (real ``z`` on the support gives ``m(x + i0)``)."""
-    from ..engine import stieltjes
-
     res = stieltjes(z, c, 1.0 / c)
     return np.asarray(res.m), np.asarray(res.dm)
 
 
 def _kept_grid(c: float, kappa: float, nodes: int) -> dict[str, np.ndarray | float]:
     """Gauss-Legendre nodes on ``[theta, b]`` in ``x = b - (b - theta) s^2`` (edge singularity)."""
-    from ..engine import threshold
-
     b = (1.0 + np.sqrt(c)) ** 2 / c
     theta = float(threshold(c, kappa, 1.0 / c).threshold)
     sn, sw = np.polynomial.legendre.leggauss(nodes)

@@ -61,8 +61,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..problem import Problem
-from .one_layer import resolvent_moments
+from ...problem import Problem
+from ..one_layer import resolvent_moments
 
 __all__ = ["fluctuation_weights", "interaction_correction", "interaction_moments",
            "reduced_statistics", "ridge_fluctuation_weights", "ridge_interaction_risk",
@@ -268,7 +268,7 @@ def interaction_correction(problem: Problem, finite_size: bool = False) -> tuple
 
 
 # ---------------------------------------------------------------------------------------------
-# lambda > 0 (regime "ridge-bottleneck"), both sides of c = 1: docs/interaction.md section 6
+# lambda > 0 (regime "ridge"), both sides of c = 1: docs/interaction.md section 6
 # ---------------------------------------------------------------------------------------------
 
 _QUAD_NODES = 40000
@@ -394,7 +394,7 @@ def ridge_interaction_risk(problem: Problem, finite_size: bool = True
     (:func:`ridge_fluctuation_weights`), evaluated by central differences as in
     :func:`interaction_correction`. With
     ``finite_size=False`` the means are the Marchenko-Pastur limits and ``f(M_0)`` is the
-    leading-order :func:`rmtrisk.theory.ridge.ridge_bottleneck_risk`.
+    leading-order :func:`rmtrisk.theory.ridge.ridge_risk`.
     """
     if problem.skip:
         raise ValueError("ridge_interaction_risk covers the model without skip connection")

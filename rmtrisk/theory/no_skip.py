@@ -1,0 +1,136 @@
+"""The model without skip connection: one evaluator for the regimes ``one-layer``,
+``bottleneck`` and ``ridge``.
+
+The leading order is :func:`rmtrisk.theory.bottleneck.bottleneck_risk` (``reg = 0``) or
+:func:`rmtrisk.theory.ridge.ridge_risk` (``reg > 0``); the default adds the ``O(r/d)``
+interaction of signal directions (:mod:`rmtrisk.theory.corrections.interaction`), which is
+leading order in the bias in the per-sample scaling (docs/theory.md §5). Equal or nearly equal
+singular values at the bottleneck cutoff are handled here (:func:`cutoff_gap`,
+:func:`tie_averaged`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..problem import Problem
+from ..status import Status
+from .bottleneck import bottleneck_risk, kept_mask
+from .corrections import interaction_correction, ridge_interaction_risk
+from .evaluation import TERMS_FINITE_SIZE, TERMS_INTERACTION, Evaluation
+from .ridge import ridge_risk
+
+__all__ = ["NEAR_TIE_RTOL", "SMALL_REG", "TIE_RTOL", "cutoff_gap", "evaluate", "tie_averaged"]
+
+
+#: Relative gap between a kept and a dropped singular value below which they count as tied.
+TIE_RTOL = 1e-9
+#: Relative gap below which a kept and a dropped direction are nearly tied: the leading order
+#: (which direction the bottleneck keeps) and the interaction term (which divides by the gap)
+#: are not trusted there.
+NEAR_TIE_RTOL = 1e-2
+
+
+def cutoff_gap(problem: Problem) -> float:
+    """Smallest relative gap ``|s_i - s_j| / max(s_i, s_j)`` between a kept and a dropped
+    singular value (``inf`` when every direction is kept or none is)."""
+    sv = problem.sv_array
+    kept = kept_mask(problem)
+    if kept.all() or not kept.any():
+        return math.inf
+    a, b = sv[kept][:, None], sv[~kept][None, :]
+    return float(np.min(np.abs(a - b) / np.maximum(a, b)))
+
+
+def tie_averaged(problem: Problem) -> Problem:
+    """``problem`` with the test energies averaged over every tied block cut by the bottleneck.
+
+    The critical point keeps a uniformly random subspace of a block of equal singular values
+    that the cutoff cuts, so each direction of the block is kept with the same probability; the
+    risk is linear in which directions are kept and every direction of the block has the same
+    factors, so the average over the block equals the risk with the block's test energies
+    replaced by their mean. Blocks the cutoff does not cut are left as they are.
+    """
+    if problem.critical_set is not None or cutoff_gap(problem) > TIE_RTOL:
+        return problem
+    sv, ell = problem.sv_array, problem.test_energy_array.copy()
+    start = 0
+    while start < sv.size:
+        stop = start + 1
+        while stop < sv.size and sv[start] - sv[stop] <= TIE_RTOL * sv[start]:
+            stop += 1
+        if start < problem.k < stop:
+            ell[start:stop] = ell[start:stop].mean()
+        start = stop
+    return problem.replace(test_energy=ell.tolist())
+
+
+#: Product regularization (noise units, ``reg / eta2_train``) below which the ``c < 1``
+#: correction is interpolated between ``reg = 0`` and this value (see :func:`_no_skip`).
+SMALL_REG = 1e-2
+
+
+def evaluate(problem: Problem, finite_size: bool = False, limit: bool = False) -> Evaluation:
+    """The model without skip connection: limit, limit + interaction, or finite size.
+
+    Near-ties at the bottleneck cutoff (:func:`cutoff_gap`): exact ties give the leading-order
+    average over the tied block (:func:`tie_averaged`) without the interaction term, which is
+    not derived for a cut block; near-ties are flagged ILL_CONDITIONED.
+    """
+    gap = cutoff_gap(problem)
+    if gap <= NEAR_TIE_RTOL:
+        bias, variance = _limit(tie_averaged(problem))
+        if gap <= TIE_RTOL:
+            return Evaluation(bias, variance, message=(
+                "equal singular values straddle the bottleneck cutoff: leading-order average "
+                "over the tied block (no interaction term)"))
+        return Evaluation(bias, variance, Status.ILL_CONDITIONED, message=(
+            f"singular values within a relative gap {gap:.2g} straddle the bottleneck cutoff: "
+            "which direction is kept is decided by O(d^-1/2) fluctuations; the limit is "
+            "returned but not trusted"))
+    bias, variance = _limit(problem)
+    if limit or not np.isfinite(bias + variance):
+        return Evaluation(bias, variance)
+    lam = problem.reg / problem.eta2_train
+    if problem.c < 1 and 0 < lam < SMALL_REG:
+        # c < 1, small lambda: the N-side forms carry the 1/lambda of the N - d zero
+        # eigenvalues and the correction would be computed by cancellation; it is smooth in
+        # lambda, so interpolate it linearly between lambda = 0 and SMALL_REG (noise units).
+        at_zero = problem.replace(reg=0.0)
+        at_edge = problem.replace(reg=SMALL_REG * problem.eta2_train)
+        c0 = np.subtract(_corrected(at_zero, finite_size), _limit(at_zero))
+        c1 = np.subtract(_corrected(at_edge, finite_size), _limit(at_edge))
+        d_bias, d_variance = c0 + (lam / SMALL_REG) * (c1 - c0)
+    else:
+        d_bias, d_variance = np.subtract(_corrected(problem, finite_size), (bias, variance))
+    return Evaluation(bias + float(d_bias), variance + float(d_variance),
+                      finite_size=finite_size,
+                      terms=TERMS_FINITE_SIZE if finite_size else TERMS_INTERACTION)
+
+
+def _limit(problem: Problem) -> tuple[float, float]:
+    """``(bias, variance)``: the strict ``d -> infinity`` limit without skip connection."""
+    if problem.reg > 0:
+        return ridge_risk(problem)
+    return bottleneck_risk(problem, False)
+
+
+def _corrected(problem: Problem, finite_size: bool) -> tuple[float, float]:
+    """``(bias, variance)`` with the interaction (and with ``finite_size`` every finite-``d``
+    term); the variance interaction for ``c < 1`` only at ``reg > 0`` (docs/interaction.md)."""
+    if problem.reg > 0:
+        if finite_size:  # O(1/d): mean shift of the traces + interaction (docs/interaction.md)
+            bias, variance, _, _ = ridge_interaction_risk(problem, finite_size=True)
+            return bias, variance
+        bias, variance = ridge_risk(problem)
+        _, _, d_bias, d_variance = ridge_interaction_risk(problem, finite_size=False)
+        return bias + d_bias, variance + d_variance
+    if finite_size:
+        return bottleneck_risk(problem, True)
+    bias, variance = bottleneck_risk(problem, False)
+    d_bias, d_variance = interaction_correction(problem, finite_size=False)
+    if problem.c > 1:  # c < 1: the variance stays at its limit, as with finite_size (docs)
+        variance += d_variance
+    return bias + d_bias, variance
