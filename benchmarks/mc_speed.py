@@ -22,9 +22,9 @@ import numpy as np
 
 from rmtrisk import Problem
 from rmtrisk.montecarlo import replicate_risk
+from rmtrisk.montecarlo.sampling import training_sample
+from rmtrisk.montecarlo.training import critical_point, statistics_from_weight
 from rmtrisk.report.tables import format_table
-from rmtrisk.sampling import training_sample
-from rmtrisk.training import critical_point, statistics_from_weight
 
 
 def best_time(fn, repeats: int) -> float:

@@ -31,8 +31,8 @@ from tqdm.auto import tqdm
 
 from rmtrisk.montecarlo import training_side
 from rmtrisk.report.tables import format_table
-from rmtrisk.store import ResultStore
 from rmtrisk.verification import compare, verification_grid, verify_cells
+from rmtrisk.verification.store import ResultStore
 
 
 def _finite(values) -> list[float]:

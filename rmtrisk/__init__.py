@@ -1,26 +1,69 @@
 """rmtrisk: exact high-dimensional test risk of linear denoising autoencoders.
 
-The public API, re-exported explicitly: describe a problem with :class:`Problem`, get its
-closed-form limit with :func:`asymptotic_risk` and check it with :func:`monte_carlo_risk`.
+Describe a problem with :class:`Problem`, get its risk with :func:`asymptotic_risk` and check
+it with :func:`monte_carlo_risk`; the compiled grid solvers (``*_grid``) evaluate whole grids
+of one regime at once. The pipeline: :mod:`rmtrisk.symbolic` (sympy derivations) generates
+:mod:`rmtrisk._kernels`, which :mod:`rmtrisk.engine` runs over grids (numba, with mpmath
+references); :mod:`rmtrisk.theory` maps a problem to its regime (:mod:`rmtrisk.regimes`) and
+risk; :mod:`rmtrisk.montecarlo` verifies it by simulation; :mod:`rmtrisk.report` and
+:mod:`rmtrisk.cli` are the outputs.
+
+The names below are loaded on first use (PEP 562), so ``import rmtrisk`` does not compile or
+import the numerical stack.
 """
 
-from .dynamics import GradientFlowResult, gradient_flow
-from .montecarlo import MonteCarloResult, monte_carlo_risk
-from .problem import Problem
-from .status import SolverError, Status
-from .theory import RiskResult, asymptotic_risk, optimal_regularization, optimal_training_snr
-from .theory.optimal import optimal_bottleneck, optimal_training_noise
-from .training import RiskStatistics, critical_point, risk_statistics
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+#: public name -> the module that defines it
+_EXPORTS = {
+    "Problem": "rmtrisk.problem",
+    "SolverError": "rmtrisk.status",
+    "Status": "rmtrisk.status",
+    "Regime": "rmtrisk.regimes",
+    "classify": "rmtrisk.regimes",
+    "RiskResult": "rmtrisk.theory",
+    "asymptotic_risk": "rmtrisk.theory",
+    "optimal_bottleneck": "rmtrisk.theory",
+    "optimal_regularization": "rmtrisk.theory",
+    "optimal_training_noise": "rmtrisk.theory",
+    "optimal_training_snr": "rmtrisk.theory",
+    "GradientFlowResult": "rmtrisk.montecarlo",
+    "MonteCarloResult": "rmtrisk.montecarlo",
+    "RiskStatistics": "rmtrisk.montecarlo",
+    "critical_point": "rmtrisk.montecarlo",
+    "gradient_flow": "rmtrisk.montecarlo",
+    "monte_carlo_risk": "rmtrisk.montecarlo",
+    "risk_statistics": "rmtrisk.montecarlo",
+    "RidgeGridResult": "rmtrisk.engine",
+    "SkipGridResult": "rmtrisk.engine",
+    "SkipRidgeGridResult": "rmtrisk.engine",
+    "SkipUnderGridResult": "rmtrisk.engine",
+    "ridge_grid": "rmtrisk.engine",
+    "skip_grid": "rmtrisk.engine",
+    "skip_ridge_grid": "rmtrisk.engine",
+    "skip_under_grid": "rmtrisk.engine",
+}
 
 __all__ = [
     "GradientFlowResult",
     "MonteCarloResult",
     "Problem",
+    "Regime",
+    "RidgeGridResult",
     "RiskResult",
     "RiskStatistics",
+    "SkipGridResult",
+    "SkipRidgeGridResult",
+    "SkipUnderGridResult",
     "SolverError",
     "Status",
     "asymptotic_risk",
+    "classify",
     "critical_point",
     "gradient_flow",
     "monte_carlo_risk",
@@ -28,6 +71,54 @@ __all__ = [
     "optimal_regularization",
     "optimal_training_noise",
     "optimal_training_snr",
+    "ridge_grid",
     "risk_statistics",
+    "skip_grid",
+    "skip_ridge_grid",
+    "skip_under_grid",
 ]
-__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'rmtrisk' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # static analysers see the eager imports
+    from .engine import (
+        RidgeGridResult,
+        SkipGridResult,
+        SkipRidgeGridResult,
+        SkipUnderGridResult,
+        ridge_grid,
+        skip_grid,
+        skip_ridge_grid,
+        skip_under_grid,
+    )
+    from .montecarlo import (
+        GradientFlowResult,
+        MonteCarloResult,
+        RiskStatistics,
+        critical_point,
+        gradient_flow,
+        monte_carlo_risk,
+        risk_statistics,
+    )
+    from .problem import Problem
+    from .regimes import Regime, classify
+    from .status import SolverError, Status
+    from .theory import (
+        RiskResult,
+        asymptotic_risk,
+        optimal_bottleneck,
+        optimal_regularization,
+        optimal_training_noise,
+        optimal_training_snr,
+    )

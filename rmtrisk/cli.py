@@ -17,7 +17,7 @@ from .theory import VARIANTS, asymptotic_risk
 from .theory.optimal import optimal_bottleneck
 
 CONVENTIONS = """\
-conventions (MODEL.md):
+conventions (docs/conventions.md):
   data      X = U diag(sv) V^T (d x N, rank r, U and V Haar), c = d / N (c > 1: N < d)
   noise     A with i.i.d. N(0, eta2_train / d) entries; Y = X + A (each column ~ eta^2)
   model     f(y) = W y (no skip) or (I + W) y (skip), W = W2 W1 of rank <= k,
@@ -170,8 +170,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from .store import ResultStore
-    from .verification import verification_grid, verify_cell
+    from .verification import ResultStore, verification_grid, verify_cell
 
     store = ResultStore(args.out) if args.out else None
     c_values = tuple(args.c_values) if args.c_values else None

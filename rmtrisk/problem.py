@@ -1,6 +1,6 @@
 """The validated, immutable description of one denoising-autoencoder risk problem.
 
-Conventions (``shared/spec/MODEL.md`` §1–§3):
+Conventions (docs/conventions.md §2–§6):
 
 * ambient dimension ``d``, training samples ``n`` (N), aspect ratio ``c = d / n``;
 * clean training data ``X = U diag(sv) V^T`` of rank ``r`` (``U``, ``V`` Haar), singular values

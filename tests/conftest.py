@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from rmtrisk.montecarlo.sampling import training_sample
 from rmtrisk.problem import Problem
-from rmtrisk.sampling import training_sample
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from rmtrisk import Problem
-from rmtrisk.dynamics import gradient_flow
-from rmtrisk.training import critical_point, dae_loss, factorize
+from rmtrisk.montecarlo.dynamics import gradient_flow
+from rmtrisk.montecarlo.training import critical_point, dae_loss, factorize
 
 
 def setup(draw, d, n, skip, reg, seed=0):

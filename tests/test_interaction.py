@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from rmtrisk.montecarlo import monte_carlo_risk
+from rmtrisk.montecarlo.sampling import gaussian_noise, haar_frame
+from rmtrisk.montecarlo.training import risk_statistics
 from rmtrisk.problem import Problem
-from rmtrisk.sampling import gaussian_noise, haar_frame
 from rmtrisk.theory import asymptotic_risk
 from rmtrisk.theory.bottleneck import _leading, bottleneck_risk
 from rmtrisk.theory.corrections.interaction import (
@@ -21,7 +22,6 @@ from rmtrisk.theory.corrections.interaction import (
     ridge_reduced_statistics,
 )
 from rmtrisk.theory.ridge import ridge_risk
-from rmtrisk.training import risk_statistics
 
 
 def _forms(d: int, n: int, sv: np.ndarray, rng: np.random.Generator):

@@ -76,7 +76,7 @@ def test_tail_mass_derivative_is_minus_density_kernel():
 
 
 def test_mp_anchors():
-    """MODEL.md §6 anchors at s = 1."""
+    """Standard Marchenko–Pastur anchors at s = 1 (docs/conventions.md §10)."""
     assert math.isclose(K.mp_stieltjes(complex(-1.0), 0.5, 0.5, 1.0).real,
                         (math.sqrt(17) - 3) / 2, rel_tol=1e-15)
     assert math.isclose(K.mp_stieltjes(complex(-1.0), 2.0, -1.0, 1.0).real,

@@ -6,7 +6,7 @@ import pytest
 
 from rmtrisk import Problem
 from rmtrisk.montecarlo import MonteCarloResult, monte_carlo_risk, replicate_risk
-from rmtrisk.sampling import gaussian_noise, haar_frame, training_sample
+from rmtrisk.montecarlo.sampling import gaussian_noise, haar_frame, training_sample
 from rmtrisk.theory import asymptotic_risk
 from rmtrisk.theory.one_layer import direction_factors
 
@@ -54,8 +54,8 @@ def test_training_sample_adds_the_signal_in_place():
     np.testing.assert_allclose(Y, A + (U2 * p.sv_array) @ V2.T, atol=1e-13)
 
 
-# MODEL.md §5 (rank one, eta = 1, theta = sigma^2): R = (sigma_tst^2/N_t) B + V/d, B and V from
-# the closed form, checked at d = 1000 within 3 standard errors.
+# Sonthalia & Nadakuditi 2023 (rank one, eta = 1, theta = sigma^2): R = (sigma_tst^2/N_t) B + V/d,
+# B and V from the closed form, checked at d = 1000 within 3 standard errors.
 @pytest.mark.parametrize("c, theta", [(0.5, 1.0), (0.8, 4.0), (1.25, 4.0), (2.0, 1.0)])
 def test_one_layer_baseline_matches_closed_form_at_d_1000(c, theta):
     d = 1000

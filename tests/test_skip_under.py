@@ -104,7 +104,7 @@ def test_kappa_to_zero_is_the_fixed_k_form(c):
 
 @pytest.mark.parametrize("c", [0.25, 0.8])
 def test_full_width_is_the_one_layer_denoiser(c):
-    """k = d: W = X Y^+ - I, so f(y) = X Y^+ y (MODEL.md §5)."""
+    """k = d: W = X Y^+ - I, so f(y) = X Y^+ y (the one-layer minimum-norm denoiser)."""
     p = make(c, d=400, k=400, test_energy=[1.0, 0.3, 0.2, 0.1])
     bias, var, st = skip_under_risk(p)
     t = p.snr

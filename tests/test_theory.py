@@ -11,7 +11,7 @@ from rmtrisk.theory.optimal import optimal_bottleneck, optimal_training_noise
 
 
 def one_layer(c, t):
-    """MODEL.md §5 per-direction bias and variance factors."""
+    """Published one-layer per-direction bias and variance factors (Sonthalia & Nadakuditi)."""
     if c < 1:
         return 1 / (1 + c * t) ** 2, c**2 * t * (1 + t) / ((1 - c) * (1 + c * t) ** 2)
     return 1 / (1 + t) ** 2, c / (c - 1) * t / (1 + t)
@@ -106,7 +106,7 @@ def test_paper_variant_is_the_published_formula_term_for_term():
     var = 0.3 / 1000 * 2 * np.sum(s2 / (s2 + e2))
     got = asymptotic_risk(p, variant="paper")
     assert (got.bias, got.variance) == pytest.approx((bias, var), rel=1e-14)
-    # skip: MODEL.md §4 with k -> min(k, r + 1)
+    # skip: the published formulas with k -> min(k, r + 1) (docs/paper.md §4)
     q = p.replace(skip=True, k=5)
     k, d, c = 3, 1000, 2.0
     frac, mixed = s2 / (s2 + e2), s2 * e2 / (s2 + e2)

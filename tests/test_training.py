@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from rmtrisk import Problem
-from rmtrisk.training import (
+from rmtrisk.montecarlo.training import (
     critical_point,
     dae_gradient,
     dae_loss,

@@ -7,7 +7,7 @@ import pytest
 
 from rmtrisk import Problem
 from rmtrisk.montecarlo import monte_carlo_risk, monte_carlo_risks, training_side
-from rmtrisk.verification import (
+from rmtrisk.verification.grid import (
     REG_C_GRID,
     REG_GRID,
     verification_grid,
@@ -51,7 +51,7 @@ def test_grid_respects_c_values_for_the_new_cells():
 
 
 def test_compare_handles_missing_theory(monkeypatch):
-    import rmtrisk.verification as verification
+    import rmtrisk.verification.grid as verification
     from rmtrisk.status import Status
     from rmtrisk.theory import RiskResult
 

@@ -1,6 +1,6 @@
 """The Marchenko–Pastur law in closed form: Stieltjes transform, edges, density, truncated moments.
 
-Conventions (``shared/spec/MODEL.md`` §6). ``mu`` is the limiting spectral law of ``s G^T G / n``
+Conventions (docs/conventions.md §10). ``mu`` is the limiting spectral law of ``s G^T G / n``
 with ``G`` an ``n x p`` standard Gaussian matrix, ratio ``gamma = p / n`` and scale ``s``:
 
 * support ``[a, b]`` with ``a = s (1 - sqrt(gamma))^2`` and ``b = s (1 + sqrt(gamma))^2``, plus an
@@ -241,7 +241,7 @@ def stieltjes_real(law: MPLaw = _DEFAULT) -> sp.Expr:
 def stieltjes_derivative(law: MPLaw = _DEFAULT) -> sp.Expr:
     """``m'(z) = -P_z / P_m`` by implicit differentiation, in terms of ``(z, m)``.
 
-    Equals ``(gamma s m^2 + m) / ((s (1 - gamma) - z) - 2 gamma s z m)`` (MODEL.md §6 at s = 1).
+    Equals ``(gamma s m^2 + m) / ((s (1 - gamma) - z) - 2 gamma s z m)`` (standard at s = 1).
     """
     z, m = SYMBOLS.z, SYMBOLS.m
     P = stieltjes_polynomial(law)

@@ -1,7 +1,7 @@
 """Risk expressions of the skip-connection DAE with a proportional bottleneck ``k = kappa d``.
 
 Regime: ``c = d / N > 1``, ``lambda = 0``, ``0 < kappa <= 1/c``. The formula was derived by
-Woodbury per signal direction (MODEL.md §7) and is transcribed here **exactly as derived**, in
+Woodbury per signal direction (docs/theory.md §2) and is transcribed here **exactly as derived**, in
 one place, so that it can be corrected if the Monte Carlo checks disagree:
 
 * ``mu`` is the law of the ``N x N`` Gram matrix ``A^T A`` of the training noise (entries

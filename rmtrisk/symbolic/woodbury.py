@@ -18,7 +18,7 @@ function of ``sigma`` and the 2 x 2 quadratic-form matrices (:func:`one_layer_ex
 * ``c < 1``: ``u^T W u = sigma [1, sigma] Z M^{-1} C^{-1} e_2`` and
   ``||W||_F^2 = sigma^2 [1, sigma] C^{-1} M^{-1} Z_2 M^{-1} C^{-1} [1, sigma]^T``.
 
-The quadratic forms concentrate (Haar ``u``, ``v`` independent of ``A``; MODEL.md §7), in
+The quadratic forms concentrate (Haar ``u``, ``v`` independent of ``A``; docs/theory.md §2), in
 ``eta_trn = 1`` units (``W`` is invariant under rescaling ``(X, A)``, so ``sigma^2 = t``):
 ``Z -> diag(a, q)`` with ``a = N/d`` (c > 1) or ``d/N`` (c < 1) and ``q`` the resolvent mean
 ``(1/N) tr (A^T A)^{-1}`` resp. ``(1/d) tr (A A^T)^{-1}``, and ``Z_2 -> diag(a q, q_2)`` with
@@ -27,7 +27,8 @@ inversion of ``M``; :func:`one_layer_factors` rewrites the bias factor ``b = (1 
 and the variance factor ``v = ||W||_F^2`` without cancellation (in ``1 - a``), which is what the
 generated kernels ``one_layer_factors_c_gt_1`` / ``_c_lt_1`` evaluate. With the limits
 ``a = 1/c, q = c/(c - 1)`` resp. ``a = c, q = c/(1 - c), q_2 = c^2/(1 - c)^3`` they reduce to
-MODEL.md §5 (Sonthalia & Nadakuditi), :func:`one_layer_limit_identities`.
+the published one-layer factors (Sonthalia & Nadakuditi, TMLR 2023),
+:func:`one_layer_limit_identities`.
 
 **Skip connection, c > 1** (docs/theory.md §4). ``W = -E_k S_k F_k^T Y^+`` with ``A = E S F^T``.
 With ``p_j = B^T Q A^T e_j = s_j B^T Q f_j`` and ``K = sum_{j <= k} p_j p_j^T``, exactly
@@ -250,7 +251,7 @@ def one_layer_limits(side: str) -> dict[sp.Symbol, sp.Expr]:
 
 
 def sonthalia_nadakuditi(side: str) -> tuple[sp.Expr, sp.Expr]:
-    """MODEL.md §5 ``(b, v)`` as published, in ``(t, c)``."""
+    """The published one-layer ``(b, v)`` (Sonthalia & Nadakuditi 2023), in ``(t, c)``."""
     _check_side(side)
     t, c = WB.t, WB.c
     if side == "over":
@@ -259,7 +260,7 @@ def sonthalia_nadakuditi(side: str) -> tuple[sp.Expr, sp.Expr]:
 
 
 def one_layer_limit_identities() -> tuple[sp.Expr, ...]:
-    """Limit of the derived (and of the evaluation-form) factors minus MODEL.md §5 (all 0)."""
+    """Limit of the derived (and evaluation-form) factors minus the published ones (all 0)."""
     out = []
     for side in SIDES:
         lim = one_layer_limits(side)

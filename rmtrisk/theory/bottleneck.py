@@ -45,8 +45,8 @@ def bottleneck_risk(problem: Problem, finite_size: bool = False) -> tuple[float,
 
     With ``finite_size`` the exact finite-``d`` resolvent moments are used and the ``O(1/d)``
     interaction of signal directions (:mod:`rmtrisk.theory.corrections.interaction`) is added
-    to the bias on both sides of ``c = 1`` and to the variance for ``c > 1``. For ``c < 1`` the variance
-    stays at its ``d -> infinity`` limit: neither the inverse-Wishart substitution nor the
+    to the bias on both sides of ``c = 1`` and to the variance for ``c > 1``. For ``c < 1`` the
+    variance stays at its ``d -> infinity`` limit: neither the inverse-Wishart substitution nor the
     second-order fluctuation expansion tracks Monte Carlo there (docs/interaction.md).
     """
     bias, variance = _leading(problem, finite_size)

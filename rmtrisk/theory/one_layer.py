@@ -1,7 +1,7 @@
 """Per-direction risk factors of the minimum-norm denoiser ``W = X Y^+`` (lambda = 0).
 
 For one signal direction ``(u, v, sigma)`` with SNR ``t = sigma^2 / eta_trn^2`` the Woodbury
-route of MODEL.md §7 gives, at leading order,
+route (docs/theory.md §2) gives, at leading order,
 
 * c > 1:  ``u^T W u -> Q t / (1 + Q t)`` and ``sigma^2 v^T (Y^T Y)^{-1} v -> q t / (1 + Q t)``,
   with ``q = lim eta^2 (1/N) tr (A^T A)^{-1} = c / (c - 1)`` and ``Q = (1 - N/d) q = 1``;
@@ -10,8 +10,8 @@ route of MODEL.md §7 gives, at leading order,
   ``q_2 = eta^4 (1/d) tr (A A^T)^{-2} -> c^2 / (1 - c)^3`` and ``P = (1 - a) q = c``.
 
 Per direction the bias factor is ``(1 - u^T W u)^2`` and the variance factor ``||W||_F^2`` of the
-rank-one part, so ``R = sum_i l_i b_i + (eta_tst^2 / d) sum_i v_i`` (Sonthalia & Nadakuditi;
-MODEL.md §5). These factors are derived by sympy in :mod:`rmtrisk.symbolic.woodbury` and
+rank-one part, so ``R = sum_i l_i b_i + (eta_tst^2 / d) sum_i v_i`` (Sonthalia & Nadakuditi,
+TMLR 2023). These factors are derived by sympy in :mod:`rmtrisk.symbolic.woodbury` and
 evaluated by the generated kernels ``one_layer_factors_c_gt_1`` / ``one_layer_factors_c_lt_1``
 of :mod:`rmtrisk._kernels`; this module only supplies ``(a, q, q_2)``.
 

@@ -1,7 +1,8 @@
 """The published risk formulas of Ham, Fleissner & Ghoshdastidar (2025), term for term.
 
-Transcribed from MODEL.md §4 (the authors' code) for comparison only; they hold for c > 1 and
-lambda = 0. Known differences from derivation and Monte Carlo are documented in docs/paper.md.
+Transcribed from arXiv:2505.24668 as the authors' code evaluates them, for comparison only;
+they hold for c > 1 and lambda = 0. Known differences from derivation and Monte Carlo are
+documented in docs/paper.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Bottleneck DAE without skip connection and with product regularization ``lambda > 0``.
 
 The global minimizer is ``W = Pi_k X S`` with ``S = (Y^T Y + lambda)^{-1} Y^T`` and ``Pi_k`` the
-projector on the top-``k`` eigenvectors of ``X H X^T``, ``H = S Y`` (``rmtrisk.training``).
+projector on the top-``k`` eigenvectors of ``X H X^T``, ``H = S Y``
+(:mod:`rmtrisk.montecarlo.training`).
 Derivation (``docs/ridge.md``): for one signal direction ``(u, v, sigma)``,
 ``Y^T Y + lambda = (A^T A + lambda) + B C B^T`` with ``B = [A^T u, v]``,
 ``C = [[0, sigma], [sigma, sigma^2]]``; Woodbury with ``Q = (A^T A + lambda)^{-1}`` and the

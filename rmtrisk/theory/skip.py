@@ -7,7 +7,7 @@ Marchenko–Pastur moment above the threshold that keeps ``k`` noise directions)
 
 For c > 1, ``T H T^T = A A^T``: the bottleneck keeps the top-k left singular vectors ``E_k`` of
 the training noise and ``W = -E_k E_k^T A Y^+``. Per signal direction ``(u, v, sigma)`` Woodbury
-on ``Y^T Y = A^T A + B C B^T`` (``B = [A^T u, v]``, MODEL.md §7) gives, with
+on ``Y^T Y = A^T A + B C B^T`` (``B = [A^T u, v]``, docs/theory.md §2) gives, with
 ``t = sigma^2 / eta_trn^2``, ``rho = t / (1 + t)`` and the top noise eigenvalues at the
 Marchenko–Pastur edge ``lambda_+ = eta_trn^2 (1 + 1/sqrt(c))^2``:
 

@@ -9,7 +9,7 @@ so the minimizer is ``W = -Pi_k M``, ``Pi_k`` the projector on the top-k eigenve
 ``Lambda' = A A^T - U D U^T``, ``D -> diag(delta_i)``, ``delta = t (1 - c) / (1 + c t)`` (a
 *negative* rank-r perturbation: no outlier above the bulk; for ``t > 1/sqrt(c)`` one below it,
 never kept when ``k < d``). With ``b_i = sigma_i Y^{+T} v_i`` (``b_i^T u_i -> c t/(1 + c t)``,
-``||b_i||^2 -> v_i``, the one-layer variance factor of MODEL.md §5) the identities
+``||b_i||^2 -> v_i``, the one-layer variance factor) the identities
 ``M u_i = u_i (1 - b_i^T u_i) + O(d^{-1/2}) span(U)``, ``tr W = -k + sum_i b_i^T Pi u_i`` and
 ``||W||_F^2 = k - 2 sum_i b_i^T Pi u_i + sum_i ||b_i||^2 u_i^T Pi u_i`` reduce everything to two
 kept overlaps per direction (``mu`` the Marchenko–Pastur law of ``A A^T``: ratio ``c``, scale

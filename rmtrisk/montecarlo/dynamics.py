@@ -1,9 +1,10 @@
 """Gradient flow of the two-layer linear DAE on ``(W1, W2)``.
 
 Integrates ``dW1/dt = -dL/dW1``, ``dW2/dt = -dL/dW2`` for the loss of
-:func:`rmtrisk.training.dae_loss` with an adaptive high-order Runge–Kutta method (DOP853), from a
-small random initialization, until the gradient vanishes. It is the check that the closed-form
-critical points of :mod:`rmtrisk.training` are what training actually finds (MODEL.md §2, §6).
+:func:`rmtrisk.montecarlo.training.dae_loss` with an adaptive high-order Runge–Kutta method
+(DOP853), from a small random initialization, until the gradient vanishes. It is the check that
+the closed-form critical points of :mod:`rmtrisk.montecarlo.training` are what training
+actually finds (docs/conventions.md §5).
 Meant for small problems (a few hundred parameters).
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .status import Status
+from ..status import Status
 from .training import dae_gradient, dae_loss
 
 __all__ = ["GradientFlowResult", "gradient_flow"]

@@ -7,9 +7,9 @@ point of the product ``W = W2 W1`` is
 
     W_I = Pi_I  T S,        Pi_I = projector on the eigenvectors I of  T H T^T,
 
-i.e. ``P_I(M) R^{-1/2}`` with ``M = T Y^T R^{-1/2}`` and ``R = Y Y^T + lambda I`` (MODEL.md §2),
-and for lambda = 0 the minimum-norm limit ``P_I(T Y^+ Y) Y^+``. The global minimizer keeps the
-top ``k`` eigenvectors.
+i.e. ``P_I(M) R^{-1/2}`` with ``M = T Y^T R^{-1/2}`` and ``R = Y Y^T + lambda I``
+(docs/conventions.md §5), and for lambda = 0 the minimum-norm limit ``P_I(T Y^+ Y) Y^+``. The
+global minimizer keeps the top ``k`` eigenvectors.
 
 Two implementations live here:
 
@@ -50,7 +50,7 @@ _EPS = np.finfo(float).eps
 
 
 class RiskStatistics(NamedTuple):
-    """What the test risk of a trained weight ``W`` depends on (MODEL.md §3).
+    """What the test risk of a trained weight ``W`` depends on (docs/conventions.md §6).
 
     Attributes
     ----------

@@ -33,11 +33,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .montecarlo import MonteCarloResult, monte_carlo_risks, training_side
-from .problem import Problem
-from .regimes import classify
-from .status import Status
-from .theory import asymptotic_risk
+from ..montecarlo import MonteCarloResult, monte_carlo_risks, training_side
+from ..problem import Problem
+from ..regimes import classify
+from ..status import Status
+from ..theory import asymptotic_risk
 
 __all__ = ["C_GRID", "VerificationCell", "compare", "verification_grid", "verify_cell",
            "verify_cells"]

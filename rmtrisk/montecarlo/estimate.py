@@ -2,7 +2,7 @@
 
 Each replicate draws ``U, V`` (Haar) and the training noise ``A``, trains the critical point of
 the problem (the global minimizer by default) and returns its test risk *exactly in
-expectation over the test noise* (MODEL.md §3):
+expectation over the test noise* (docs/conventions.md §6):
 
 * no skip: ``R = sum_i l_i ||(I - W) u_i||^2 + (eta_tst^2 / d) ||W||_F^2``
 * skip:    ``R = sum_i l_i ||W u_i||^2 + (eta_tst^2 / d) ||I + W||_F^2``
@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from .problem import Problem
+from ..problem import Problem
+from ..status import Status
 from .sampling import training_sample
-from .status import Status
 from .training import RiskStatistics, risk_statistics
 
 __all__ = [

@@ -1,4 +1,8 @@
-"""Random draws of the model of MODEL.md §1: Haar frames, Gaussian noise, noisy training data."""
+"""Random draws of the model: Haar frames, Gaussian noise, noisy training data.
+
+The clean data are ``X = U diag(sv) V^T`` with Haar ``U`` (d x r) and ``V`` (N x r); the noise
+``A`` has i.i.d. ``N(0, eta2_train / d)`` entries (docs/conventions.md §2–3).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.linalg.blas as blas
 
-from .problem import Problem
+from ..problem import Problem
 
 __all__ = ["TrainingSample", "haar_frame", "gaussian_noise", "training_sample"]
 
