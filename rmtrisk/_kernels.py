@@ -1,6 +1,6 @@
 """Numba scalar kernels GENERATED from the sympy expressions of ``rmtrisk.symbolic``.
 
-DO NOT EDIT: regenerate with ``python -m rmtrisk.symbolic.codegen``
+DO NOT EDIT: regenerate with ``python -m rmtrisk._codegen``
 (``tests/test_kernels.py`` fails when this file is stale).
 
 Marchenko–Pastur kernels take the law as ``(gamma, gammabar, s)`` with ``gammabar = 1 - gamma``

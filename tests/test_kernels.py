@@ -11,12 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rmtrisk import _kernels as K
-from rmtrisk.symbolic.codegen import KERNELS, kernel_path, mpmath_function, render_kernels
+from rmtrisk._codegen import kernel_path, render_kernels
+from rmtrisk.symbolic import KERNELS, mpmath_function
 
 
 def test_committed_kernels_are_not_stale():
     assert kernel_path().read_text(encoding="utf-8") == render_kernels(), (
-        "rmtrisk/_kernels.py is stale: run python -m rmtrisk.symbolic.codegen")
+        "rmtrisk/_kernels.py is stale: run python -m rmtrisk._codegen")
 
 
 def test_every_spec_is_a_jitted_kernel():

@@ -20,8 +20,10 @@ from rmtrisk.engine import (
     skip_under_reference,
 )
 from rmtrisk.status import SolverError, Status
-from rmtrisk.symbolic import regimes as rg
-from rmtrisk.symbolic.codegen import mpmath_function
+from rmtrisk.symbolic import mpmath_function
+from rmtrisk.symbolic import ridge as ridge_forms
+from rmtrisk.symbolic import skip_under as skip_under_forms
+from rmtrisk.symbolic.symbols import REG
 
 SV = np.array([3.0, 1.5, 0.7, 0.2])
 ELL = np.array([0.5, 0.2, 0.1, 0.05])
@@ -36,9 +38,9 @@ def _rel(got: float, ref) -> float:
 
 # ---- symbolic layer ---------------------------------------------------------------------------
 def test_ridge_moments_equal_the_quadratic_root():
-    g, gp = rg.ridge_moments()
-    g_t, gp_t = rg.ridge_moments_transcribed()
-    R = rg.REG
+    g, gp = ridge_forms.ridge_moments()
+    g_t, gp_t = ridge_forms.ridge_moments_transcribed()
+    R = REG
     for c, lam in ((0.3, 0.2), (1.0, 0.01), (4.0, 2.0)):
         vals = {R.c: sp.Rational(c).limit_denominator(1000), R.lam: sp.Rational(lam)}
         assert abs(sp.N((g - g_t).subs(vals), 30)) < 1e-25
@@ -46,9 +48,9 @@ def test_ridge_moments_equal_the_quadratic_root():
 
 
 def test_pole_terms_identities():
-    R = rg.REG
-    delta, one_delta, x0, ra, rb = rg.skip_under_pole_terms()
-    a, b = rg.skip_under_edges()
+    R = REG
+    delta, one_delta, x0, ra, rb = skip_under_forms.skip_under_pole_terms()
+    a, b = skip_under_forms.skip_under_edges()
     c = R.c
     assert sp.simplify(one_delta - 1 - delta) == 0
     assert sp.simplify(x0 - delta * ((1 - c) / c - delta) / (1 + delta)) == 0

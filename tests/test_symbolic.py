@@ -8,10 +8,10 @@ import mpmath
 import pytest
 import sympy as sp
 
-from rmtrisk.symbolic import latex
+from rmtrisk import symbolic as latex
+from rmtrisk._codegen import BEGIN_MARK, END_MARK, render_docs
 from rmtrisk.symbolic import marchenko_pastur as mpl
-from rmtrisk.symbolic import risk as rk
-from rmtrisk.symbolic.codegen import BEGIN_MARK, END_MARK, render_docs
+from rmtrisk.symbolic import skip as rk
 
 S = mpl.SYMBOLS
 
@@ -187,7 +187,7 @@ def test_docs_equations_block_is_current():
     path = Path(__file__).resolve().parents[1] / "docs" / "engine.md"
     text = path.read_text(encoding="utf-8")
     assert BEGIN_MARK in text and END_MARK in text
-    assert render_docs(text) == text, "run: python -m rmtrisk.symbolic.codegen --docs"
+    assert render_docs(text) == text, "run: python -m rmtrisk._codegen --docs"
 
 
 def test_bad_moment_order():

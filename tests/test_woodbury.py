@@ -11,8 +11,8 @@ import sympy as sp
 
 from rmtrisk import _kernels as K
 from rmtrisk.problem import Problem
+from rmtrisk.symbolic import mpmath_function
 from rmtrisk.symbolic import woodbury as wb
-from rmtrisk.symbolic.codegen import mpmath_function
 from rmtrisk.theory.one_layer import direction_factors, resolvent_moments
 from rmtrisk.theory.skip import skip_fixed_k_risk
 
@@ -67,7 +67,7 @@ def test_model_table_exact(c, theta, B, V):
 
 
 def test_skip_identities():
-    """Derived = transcription of rmtrisk.symbolic.risk for every T; fixed-k = theory.md §4."""
+    """Derived = transcription of rmtrisk.symbolic.skip for every T; fixed-k = theory.md §4."""
     assert all(x == 0 for x in wb.skip_identities())
 
 

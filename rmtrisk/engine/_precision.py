@@ -37,7 +37,7 @@ def compiled(body: Callable[..., Any]) -> Any:
 @functools.cache
 def _kernel(name: str) -> Callable[..., Any]:
     # lazy heavy import: sympy is needed only by the high-precision path
-    from ..symbolic.codegen import mpmath_function
+    from ..symbolic import mpmath_function
 
     f = mpmath_function(name)
 

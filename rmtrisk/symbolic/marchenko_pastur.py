@@ -44,16 +44,20 @@ from typing import NamedTuple
 
 import sympy as sp
 
+from .kernel import KernelSpec
+
 __all__ = [
-    "MOMENT_ORDERS",
-    "MPLaw",
-    "MPSymbols",
-    "SYMBOLS",
     "atom_mass",
     "continuous_mass",
     "density",
     "edges",
+    "full_moment",
+    "KERNELS",
+    "latex_equations",
     "moment_integrand_terms",
+    "MOMENT_ORDERS",
+    "MPLaw",
+    "MPSymbols",
     "sqrt_edges",
     "stieltjes_derivative",
     "stieltjes_equation",
@@ -61,6 +65,7 @@ __all__ = [
     "stieltjes_polynomial",
     "stieltjes_real",
     "stieltjes_roots",
+    "SYMBOLS",
     "tail_mass",
     "tail_mass_derivative",
     "threshold_equation",
@@ -68,7 +73,6 @@ __all__ = [
     "truncated_moment",
     "truncated_moment_interior",
     "truncated_moment_scale",
-    "full_moment",
 ]
 
 #: Orders ``p`` for which :func:`truncated_moment` has a closed form.
@@ -418,3 +422,140 @@ def threshold_initial_guess(law: MPLaw = _DEFAULT) -> tuple[sp.Expr, sp.Expr]:
     upper = b - (c3 * b * mass / sp.sqrt(b - a)) ** sp.Rational(2, 3)
     lower = a + (c3 * a * (continuous_mass(law) - mass) / sp.sqrt(b - a)) ** sp.Rational(2, 3)
     return upper, lower
+
+
+# ============================================================================================
+# kernels (rendered into rmtrisk/_kernels.py by rmtrisk._codegen)
+# ============================================================================================
+_LAW_ARGS = (SYMBOLS.gamma, SYMBOLS.gammabar, SYMBOLS.s)
+
+
+def _moment_kernels() -> list[KernelSpec]:
+    out = []
+    for p in MOMENT_ORDERS:
+        tag = f"m{-p}" if p < 0 else str(p)
+        out.append(KernelSpec(
+            f"mp_moment_{tag}", (SYMBOLS.t,) + _LAW_ARGS,
+            functools.partial(lambda p: (truncated_moment(p),), p),
+            f"Truncated moment T_{p}(t) = int_{{x > t}} x^{p} dmu(x) (closed form, any real t).",
+        ))
+        out.append(KernelSpec(
+            f"mp_moment_scale_{tag}", (SYMBOLS.t,) + _LAW_ARGS,
+            functools.partial(lambda p: (_clamped(truncated_moment_scale(p)),), p),
+            f"Sum of |terms| of T_{p}(t) (eps times this bounds its rounding error).",
+        ))
+    return out
+
+
+def _clamped(expr: sp.Expr) -> sp.Expr:
+    a, b = edges()
+    return expr.subs(SYMBOLS.t, sp.Min(sp.Max(SYMBOLS.t, a), b))
+
+
+
+KERNELS: tuple[KernelSpec, ...] = (
+    KernelSpec("mp_edges", _LAW_ARGS, lambda: edges(),
+               "Support edges (a, b) = (s (1 - sqrt(gamma))^2, s (1 + sqrt(gamma))^2)."),
+    KernelSpec("mp_masses", _LAW_ARGS, lambda: (atom_mass(), continuous_mass()),
+               "(atom mass at 0, continuous mass)."),
+    KernelSpec("mp_density", (SYMBOLS.x,) + _LAW_ARGS, lambda: (density(),),
+               "Density of the continuous part (0 outside (a, b))."),
+    KernelSpec("mp_tail_mass", (SYMBOLS.t,) + _LAW_ARGS, lambda: (tail_mass(),),
+               "Tail mass F(t) = mu((t, inf))."),
+    KernelSpec("mp_tail_mass_dt", (SYMBOLS.t,) + _LAW_ARGS, lambda: (tail_mass_derivative(),),
+               "dF/dt = -density(t) (Newton derivative of the threshold equation)."),
+    *_moment_kernels(),
+    KernelSpec("mp_threshold_guess", (SYMBOLS.mass,) + _LAW_ARGS,
+               lambda: threshold_initial_guess(),
+               "Edge asymptotics (t_upper, t_lower) of the threshold F(t) = mass."),
+    KernelSpec("mp_stieltjes", (SYMBOLS.z,) + _LAW_ARGS, lambda: (stieltjes_physical(),),
+               "Physical (Herglotz) root m(z) of the Stieltjes equation, complex z.",
+               complex_=True),
+    KernelSpec("mp_stieltjes_real", (SYMBOLS.x,) + _LAW_ARGS, lambda: (stieltjes_real(),),
+               "m(x) for real x outside the support (nan inside (a, b))."),
+    KernelSpec("mp_stieltjes_deriv", (SYMBOLS.z, SYMBOLS.m) + _LAW_ARGS,
+               lambda: (stieltjes_derivative(),),
+               "m'(z) by implicit differentiation, from (z, m(z))."),
+    KernelSpec("mp_stieltjes_poly", (SYMBOLS.z, SYMBOLS.m) + _LAW_ARGS,
+               lambda: (stieltjes_polynomial(),
+                        sp.diff(stieltjes_polynomial(), SYMBOLS.m)),
+               "(P(z, m), dP/dm) of the Stieltjes quadratic (Newton on m)."),
+)
+
+
+# ============================================================================================
+# LaTeX (docs/engine.md), readable auxiliary symbols where the expanded form is unreadable
+# ============================================================================================
+_a, _b, _t = sp.symbols("a b t", positive=True)
+_theta, _phi = sp.symbols("theta varphi", nonnegative=True)
+_R = sp.Symbol("R", nonnegative=True)
+_AUX = _Aux(_a, _b, sp.sqrt(_a), sp.sqrt(_b), _t, sp.sqrt(_R), _theta, _phi)
+_ORDER = {"order": "none"}
+
+
+def latex_stieltjes_equation() -> str:
+    """The Stieltjes (self-consistent) equation."""
+    return sp.latex(stieltjes_equation(), **_ORDER)
+
+
+def latex_stieltjes_root() -> str:
+    """The physical root, with the branch of the square root spelled out."""
+    z, m = SYMBOLS.z, SYMBOLS.m
+    a, b = _a, _b
+    B = SYMBOLS.s * SYMBOLS.gammabar - z
+    root = (B + sp.Symbol(r"\sqrt{z - a}\,\sqrt{z - b}")) / (2 * SYMBOLS.gamma * SYMBOLS.s * z)
+    stable = 2 / (B - sp.Symbol(r"\sqrt{z - a}\,\sqrt{z - b}"))
+    del a, b
+    return sp.latex(m) + " = " + sp.latex(root) + " = " + sp.latex(stable)
+
+
+def latex_stieltjes_derivative() -> str:
+    """``m'(z)`` by implicit differentiation."""
+    return r"m'(z) = " + sp.latex(stieltjes_derivative())
+
+
+def latex_edges() -> str:
+    """Support edges and the atom."""
+    a, b = edges()
+    return (r"a = " + sp.latex(a) + r",\quad b = " + sp.latex(b)
+            + r",\quad \mu(\{0\}) = " + sp.latex(atom_mass()))
+
+
+def latex_density() -> str:
+    """Density of the continuous part."""
+    S = SYMBOLS
+    f = sp.sqrt(_b - S.x) * sp.sqrt(S.x - _a) / (2 * sp.pi * S.gamma * S.s * S.x)
+    return r"f(x) = " + sp.latex(f) + r"\quad (a < x < b)"
+
+
+def latex_truncated_moment(p: int) -> str:
+    """``T_p(t)`` in the angle parametrization (``a <= t <= b``)."""
+    terms = moment_integrand_terms(p - 1, _AUX)
+    body = sp.Add(*terms, evaluate=False)
+    pref = sp.latex(1 / (2 * sp.pi * SYMBOLS.gamma * SYMBOLS.s))
+    return rf"T_{{{p}}}(t) = {pref}\left({sp.latex(body, **_ORDER)}\right)"
+
+
+def latex_threshold() -> str:
+    """Angle definitions and the threshold equation."""
+    theta = 2 * sp.atan2(sp.sqrt(_b - _t), sp.sqrt(_t - _a))
+    phi = sp.atan2(sp.sqrt(_a * (_b - _t)), sp.sqrt(_b * (_t - _a)))
+    return (r"R = (b - t)(t - a),\quad \theta = " + sp.latex(theta)
+            + r",\quad \varphi = " + sp.latex(phi)
+            + r";\qquad \mu((t_\star, \infty)) = T_0(t_\star) = \mathrm{mass},"
+            + r"\quad F'(t) = -f(t)")
+
+
+def latex_equations() -> dict[str, str]:
+    """The law's equations in LaTeX, by name."""
+    out = {
+        "stieltjes_equation": latex_stieltjes_equation(),
+        "stieltjes_root": latex_stieltjes_root(),
+        "stieltjes_derivative": latex_stieltjes_derivative(),
+        "edges": latex_edges(),
+        "density": latex_density(),
+        "threshold": latex_threshold(),
+    }
+    for p in MOMENT_ORDERS:
+        out[f"T_{p}"] = latex_truncated_moment(p)
+    return out

@@ -51,24 +51,28 @@ from typing import NamedTuple
 
 import sympy as sp
 
+from .kernel import KernelSpec
+
 __all__ = [
     "AGG",
-    "FORMS",
     "aggregate",
-    "Form",
-    "SR",
-    "SkipRidgeSymbols",
     "boundary_stieltjes",
     "bulk_weights",
     "constants",
     "direction_integrands",
     "edge_matrix",
+    "Form",
     "form_symbols",
+    "FORMS",
     "full_width_terms",
+    "KERNELS",
+    "latex_equations",
     "outlier_terms",
     "partial_fraction_average",
     "pole_coefficients",
+    "SkipRidgeSymbols",
     "smooth_part",
+    "SR",
 ]
 
 
@@ -466,3 +470,95 @@ def aggregate() -> tuple[sp.Expr, sp.Expr]:
 def bulk_weights() -> tuple[sp.Expr, sp.Expr]:
     """``(psi(x), psi(x)^2)``: the bulk integrands of ``tr(Pi F)/d`` and ``||W||_F^2/d``."""
     return PSI, PSI**2
+
+
+# ============================================================================================
+# kernels (rendered into rmtrisk/_kernels.py by rmtrisk._codegen)
+# ============================================================================================
+def _skip_ridge_kernels() -> list[KernelSpec]:
+    Z = SR
+    forms = form_symbols()
+    scalars = (Z.pbar, Z.q, Z.sigma, Z.lam, Z.r, Z.gp, Z.h1)
+    return [
+        KernelSpec("skip_ridge_constants", (Z.c, Z.lam), constants,
+                   "(1 - p, q, <(x + lam)^-2>, c <x/(x + lam)^2>) at -lam, without cancellation."),
+        KernelSpec("skip_ridge_smooth", (Z.x, Z.zeta, Z.lam, Z.c),
+                   lambda: tuple(smooth_part(f.name) for f in FORMS),
+                   "Smooth integrands of the eleven kept-spectrum averages at eigenvalue x."),
+        KernelSpec("skip_ridge_poles", (Z.zeta, Z.lam, Z.c),
+                   lambda: (tuple(pole_coefficients(f.name)[0] for f in FORMS)
+                            + tuple(pole_coefficients(f.name)[1] for f in FORMS
+                                    if f.power == 2)),
+                   "A of each average, then B of the squared ones: <form> = <smooth> + A m + B m'"),
+        KernelSpec("skip_ridge_boundary_m", (Z.zeta, Z.c), boundary_stieltjes,
+                   "(m, m') at zeta + i0 inside the support of the law of A A^T.",
+                   complex_=True),
+        KernelSpec("skip_ridge_bulk", (Z.x, Z.lam), bulk_weights,
+                   "(psi, psi^2) = (x/(x + lam), (x/(x + lam))^2)."),
+        KernelSpec("skip_ridge_node", forms + scalars, direction_integrands,
+                   "Complex integrands J of (Gamma, trace, frob) of one direction at zeta + i0.",
+                   complex_=True),
+        KernelSpec("skip_ridge_outlier", forms + scalars, outlier_terms,
+                   "Residues (Gamma, trace, frob) of one direction at an outlier zeta_o."),
+        KernelSpec("skip_ridge_full_width",
+                   (Z.pbar, Z.q, Z.sigma, Z.lam, Z.r, Z.gp, Z.psi2, Z.e3, Z.c),
+                   full_width_terms,
+                   "(Gamma, trace, frob) of one direction when the bottleneck keeps everything."),
+        KernelSpec("skip_ridge_aggregate", AGG, aggregate,
+                   "(bias, variance) from the direction sums G, Tr, Fr and the bulk T1, T2."),
+        KernelSpec("skip_ridge_edge", (forms[0], forms[1], Z.pbar, Z.q, Z.sigma, Z.lam),
+                   edge_matrix,
+                   "(largest eigenvalue, determinant) of lam N (outlier test and root)."),
+    ]
+
+
+
+KERNELS: tuple[KernelSpec, ...] = tuple(_skip_ridge_kernels())
+
+
+
+# ============================================================================================
+# LaTeX (docs/engine.md)
+# ============================================================================================
+def latex_skip_ridge() -> dict[str, str]:
+    """Skip connection at ``lambda > 0``: resolvent split, averages, coefficients, constants."""
+    Z = SR
+    names = {Z.lam: r"\lambda", Z.zeta: r"\zeta", Z.pbar: r"\bar p", Z.sigma: r"\sigma",
+             Z.gp: "g'", Z.h1: r"\psi(\theta)"}
+
+    def tex(e: sp.Expr) -> str:
+        return sp.latex(e, symbol_names=names)
+
+    x = Z.x
+    forms = r",\quad ".join(
+        rf"{f.name} = \left\langle {tex(f.numerator)}\,"
+        rf"\frac{{1}}{{(\phi(x) - \phi(\zeta))^{{{f.power}}}}} \right\rangle"
+        for f in FORMS)
+    pbar, q, r, gp = constants()
+    t = Z.sigma**2
+    D0 = 1 + Z.pbar * Z.q * t
+    M = sp.Matrix([[-Z.lam * Z.q * t, Z.sigma], [Z.lam * Z.sigma, Z.pbar * t]])
+    lamN = sp.Matrix([[-Z.pbar + Z.lam * sp.Symbol("H1"), 1 / Z.sigma],
+                      [1 / Z.sigma, Z.q + Z.lam * sp.Symbol("H2")]])
+    return {
+        "resolvent": (r"\phi(x) - \phi(\zeta) = \frac{(x - \zeta)(x - w)}{x + \lambda},\quad "
+                      r"w = " + tex(W_ROOT) + r",\quad \phi(x) = " + tex(x**2 / (x + Z.lam))
+                      + r",\quad \psi(x) = " + tex(PSI)),
+        "averages": forms,
+        "constants": (r"\bar p = 1 - \langle\psi\rangle = " + tex(pbar)
+                      + r",\quad q = " + tex(q) + r",\quad r = " + tex(r)
+                      + r",\quad g' = " + tex(gp)),
+        "coefficients": (r"D_0 = " + tex(D0) + r",\quad M = \frac{1}{D_0}" + tex(M)
+                         + r",\quad \lambda N = " + tex(lamN)),
+        "kept": (r"a^\top \Pi_k b = \frac{1}{\pi}\int_\theta^b "
+                 r"\operatorname{Im}\left[G(a, b) - G(a, P) N^{-1} G(P, b)\right]_{\zeta + i0}"
+                 r"\phi'(\zeta)\, d\zeta + \text{outlier residue}"),
+        "risk": (r"\mathcal{R} = \sum_i \ell_i \Gamma_i + \eta_{\mathrm{tst}}^2\Big[1 - 2T_\psi"
+                 r" + T_{\psi^2} + \frac{1}{d}\sum_i (\mathrm{frob}_i - 2\,\mathrm{tr}_i)\Big],"
+                 r"\quad T_h = \int_{x > \theta} h\, d\mu"),
+    }
+
+
+def latex_equations() -> dict[str, str]:
+    """This regime's equations in LaTeX, by name."""
+    return {f"skip_ridge_{k}": v for k, v in latex_skip_ridge().items()}

@@ -40,7 +40,7 @@ With ``p_j = B^T Q A^T e_j = s_j B^T Q f_j`` and ``K = sum_{j <= k} p_j p_j^T``,
 
 and ``K -> diag(kappa, T)`` with ``kappa = k/d`` and ``T = (1/N) sum_{j <= k} s_j^{-2}`` the
 truncated moment ``T_{-1}`` of the noise Gram law. :func:`skip_derived` is the result; it
-equals the transcription of :mod:`.risk` identically in ``T``, and with the fixed-``k`` moment
+equals the transcription of :mod:`.skip` identically in ``T``, and with the fixed-``k`` moment
 ``T = kappa c / (1 + 1/sqrt(c))^2`` (top eigenvalues at the upper edge) it is the closed form
 of docs/theory.md §4 (:func:`skip_fixed_k_closed_form`, :func:`skip_identities`).
 
@@ -54,14 +54,14 @@ from typing import NamedTuple
 
 import sympy as sp
 
-from . import risk as rk
+from . import skip as skip_forms
+from .kernel import KernelSpec
 
 __all__ = [
-    "SIDES",
-    "WB",
-    "WoodburySymbols",
     "core_matrix",
     "coupling_matrix",
+    "KERNELS",
+    "latex_equations",
     "one_layer_concentration",
     "one_layer_derived",
     "one_layer_exact",
@@ -69,6 +69,7 @@ __all__ = [
     "one_layer_limit_identities",
     "one_layer_limits",
     "quadratic_form_matrix",
+    "SIDES",
     "skip_concentration",
     "skip_derived",
     "skip_exact",
@@ -76,6 +77,8 @@ __all__ = [
     "skip_fixed_k_moment_unit",
     "skip_identities",
     "sonthalia_nadakuditi",
+    "WB",
+    "WoodburySymbols",
 ]
 
 #: ``"over"``: c > 1 (Gram side ``A^T A``); ``"under"``: c < 1 (``A A^T``).
@@ -309,16 +312,17 @@ def skip_derived() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
 
     ``||W u_i||^2 -> Gamma_i``, ``||W||_F^2 -> kappa d + sum_i frob_i``,
     ``tr W -> -kappa d + sum_i trace_i``; ``T`` is ``T_{-1}`` of the noise Gram law at
-    ``eta = 1`` (i.e. ``eta_trn^2`` times the ``T`` of :mod:`.risk`).
+    ``eta = 1`` (i.e. ``eta_trn^2`` times the ``T`` of :mod:`.skip`).
     """
     sub = skip_concentration()
     return tuple(sp.simplify(e.subs(sub)) for e in skip_exact())  # type: ignore[return-value]
 
 
 def skip_fixed_k_moment_unit() -> sp.Expr:
-    """``kappa c / (1 + 1/sqrt(c))^2``: :func:`.risk.skip_fixed_k_moment` at ``eta_trn = 1``."""
-    return rk.skip_fixed_k_moment().subs(rk.SKIP.eta2_train, 1).subs(rk.SKIP.c, WB.c) \
-        .subs(rk.SKIP.kappa, WB.kappa)
+    """``kappa c / (1 + 1/sqrt(c))^2``: :func:`.skip.skip_fixed_k_moment` at ``eta_trn = 1``."""
+    K = skip_forms.SKIP
+    return skip_forms.skip_fixed_k_moment().subs(K.eta2_train, 1).subs(K.c, WB.c) \
+        .subs(K.kappa, WB.kappa)
 
 
 def skip_fixed_k_closed_form() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
@@ -337,9 +341,9 @@ def skip_fixed_k_closed_form() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
 
 
 def _risk_transcription_unit() -> tuple[sp.Expr, ...]:
-    """:mod:`.risk`'s ``(Gamma, frob, trace)`` with ``sigma^2 = t eta2``, ``T -> T / eta2``."""
-    K = rk.SKIP
-    gamma, _, frob, _, trace, _ = rk.skip_direction_terms()
+    """:mod:`.skip`'s ``(Gamma, frob, trace)`` with ``sigma^2 = t eta2``, ``T -> T / eta2``."""
+    K = skip_forms.SKIP
+    gamma, _, frob, _, trace, _ = skip_forms.skip_direction_terms()
     sub = {K.sigma: sp.sqrt(WB.t * K.eta2_train), K.c: WB.c, K.kappa: WB.kappa,
            K.T: WB.T / K.eta2_train}
     return tuple(sp.simplify(e.subs(sub)) for e in (gamma, frob, trace))
@@ -348,10 +352,10 @@ def _risk_transcription_unit() -> tuple[sp.Expr, ...]:
 def skip_identities() -> tuple[sp.Expr, ...]:
     """Differences that simplify to 0.
 
-    1. derived (``a = 1/c``, ``q = c/(c - 1)``) minus the transcription of :mod:`.risk`, for
+    1. derived (``a = 1/c``, ``q = c/(c - 1)``) minus the transcription of :mod:`.skip`, for
        every ``T`` and ``eta_trn`` (3 expressions);
     2. derived at the fixed-``k`` moment minus :func:`skip_fixed_k_closed_form` (3);
-    3. the transcription at :func:`.risk.skip_fixed_k_moment` (the ``kappa -> 0`` limit of
+    3. the transcription at :func:`.skip.skip_fixed_k_moment` (the ``kappa -> 0`` limit of
        the proportional formula) minus :func:`skip_fixed_k_closed_form` (3).
     """
     lim = one_layer_limits("over")
@@ -363,3 +367,58 @@ def skip_identities() -> tuple[sp.Expr, ...]:
     out += [sp.simplify(x.subs(WB.T, T0) - y) for x, y in zip(derived, closed, strict=True)]
     out += [sp.simplify(x.subs(WB.T, T0) - y) for x, y in zip(transcribed, closed, strict=True)]
     return tuple(out)
+
+
+# ============================================================================================
+# kernels (rendered into rmtrisk/_kernels.py by rmtrisk._codegen)
+# ============================================================================================
+KERNELS: tuple[KernelSpec, ...] = (
+    KernelSpec("one_layer_factors_c_gt_1", (WB.t, WB.a, WB.q, WB.q2),
+               lambda: one_layer_factors("over"),
+               "(b, v) of one direction of W = X Y^+, c > 1 (Woodbury; q2 unused)."),
+    KernelSpec("one_layer_factors_c_lt_1", (WB.t, WB.a, WB.q, WB.q2),
+               lambda: one_layer_factors("under"),
+               "(b, v) of one direction of W = X Y^+, c < 1 (Woodbury)."),
+)
+
+
+
+# ============================================================================================
+# LaTeX (docs/engine.md)
+# ============================================================================================
+def latex_woodbury() -> dict[str, str]:
+    """Per-direction Woodbury derivation: core matrix, one-layer factors, skip terms (eta = 1)."""
+    W = WB
+    conc = one_layer_concentration("over")
+    core = core_matrix(quadratic_form_matrix("z")).subs(conc).subs(sp.sqrt(W.t), W.sigma)
+    out = {
+        "core": (r"C = " + sp.latex(coupling_matrix()) + r",\quad M = C^{-1} + "
+                 r"\operatorname{diag}(a, q) = " + sp.latex(core)),
+    }
+    names = {"over": "c_gt_1", "under": "c_lt_1"}
+    for side in SIDES:
+        align = one_layer_derived(side)[0]
+        b, v = one_layer_factors(side)
+        lim = one_layer_limits(side)
+        sn_b, sn_v = sonthalia_nadakuditi(side)
+        out[f"one_layer_{names[side]}"] = (
+            r"u^\top W u = " + sp.latex(align) + r",\quad b = (1 - u^\top W u)^2 = "
+            + sp.latex(b) + r",\quad v = \|W\|_F^2 = " + sp.latex(v))
+        out[f"one_layer_{names[side]}_limit"] = (
+            ",\\ ".join(sp.latex(k) + " = " + sp.latex(x) for k, x in lim.items())
+            + r"\ \Rightarrow\ b = " + sp.latex(sn_b) + r",\quad v = " + sp.latex(sn_v))
+    gamma, frob, trace = skip_derived()
+    out["skip_woodbury"] = (
+        r"\|W u_i\|^2 = " + sp.latex(gamma) + r",\quad \|W\|_F^2 = \kappa d + \sum_i "
+        + sp.latex(frob) + r",\quad \operatorname{tr} W = -\kappa d + \sum_i " + sp.latex(trace))
+    gamma, frob, trace = skip_fixed_k_closed_form()
+    out["skip_fixed_k"] = (
+        r"T = " + sp.latex(skip_fixed_k_moment_unit()) + r":\quad \|W u_i\|^2 = "
+        + sp.latex(gamma) + r",\quad \mathrm{frob}_i = " + sp.latex(frob)
+        + r",\quad \mathrm{trace}_i = " + sp.latex(trace))
+    return out
+
+
+def latex_equations() -> dict[str, str]:
+    """This regime's equations in LaTeX, by name."""
+    return {f"woodbury_{k}": v for k, v in latex_woodbury().items()}

@@ -59,7 +59,7 @@ def skip_risk(problem: Problem, finite_size: bool = False
 def skip_fixed_k_risk(problem: Problem, finite_size: bool = False) -> tuple[float, float]:
     """``(bias, variance)`` of the skip-connection minimizer, c > 1, lambda = 0, k fixed.
 
-    Evaluates the proportional-bottleneck expressions of :mod:`rmtrisk.symbolic.risk` (generated
+    Evaluates the proportional-bottleneck expressions of :mod:`rmtrisk.symbolic.skip` (generated
     kernels ``skip_direction_terms`` and ``skip_aggregate``) at the fixed-``k`` moment
     ``T = kappa c / (eta_trn^2 (1 + 1/sqrt(c))^2)`` (kernel ``skip_fixed_k_moment``,
     ``kappa = k/d``). That is identically the closed form of the module docstring

@@ -35,7 +35,7 @@ Fixed k (``kappa -> 0``): ``pi0 -> kappa (1 + c t)^2 / (1 + sqrt(c) t)^2``, ``pi
     R = eta_tst^2 (1 - k/d) + (k/d) sum_i l_i / (1 + sqrt(c) t_i)^2
         + eta_tst^2 (k/d^2) sum_i c^2 t_i (1 + t_i) / ((1 - c)(1 + sqrt(c) t_i)^2).
 
-The formulas live in :mod:`rmtrisk.symbolic.regimes` (``skip_under_*`` kernels of
+The formulas live in :mod:`rmtrisk.symbolic.skip_under` (``skip_under_*`` kernels of
 ``rmtrisk/_kernels.py``); the functions here evaluate them through
 :func:`rmtrisk.engine.skip_under_overlaps` and :func:`rmtrisk.engine.skip_under_grid`
 (mpmath reference :func:`rmtrisk.engine.skip_under_reference`).

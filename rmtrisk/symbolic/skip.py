@@ -31,17 +31,20 @@ from typing import NamedTuple
 
 import sympy as sp
 
+from .kernel import KernelSpec
 from .marchenko_pastur import MPLaw
 
 __all__ = [
-    "SkipSymbols",
-    "SKIP",
+    "KERNELS",
+    "latex_equations",
     "noise_gram_law",
+    "SKIP",
     "skip_aggregate",
     "skip_direction_terms",
     "skip_fixed_k_moment",
     "skip_identities",
     "skip_transcribed",
+    "SkipSymbols",
 ]
 
 
@@ -164,3 +167,54 @@ def skip_fixed_k_moment() -> sp.Expr:
     """
     c, kappa, eta2 = SKIP.c, SKIP.kappa, SKIP.eta2_train
     return kappa * c / (eta2 * (1 + 1 / sp.sqrt(c)) ** 2)
+
+
+# ============================================================================================
+# kernels (rendered into rmtrisk/_kernels.py by rmtrisk._codegen)
+# ============================================================================================
+KERNELS: tuple[KernelSpec, ...] = (
+    KernelSpec("skip_direction_terms", (SKIP.sigma, SKIP.kappa, SKIP.c, SKIP.eta2_train, SKIP.T),
+               skip_direction_terms,
+               "(Gamma, dGamma/dT, frob, dfrob/dT, trace, dtrace/dT) of one signal direction."),
+    KernelSpec("skip_aggregate", (SKIP.G, SKIP.F, SKIP.Tr, SKIP.kappa, SKIP.d, SKIP.eta2_test),
+               skip_aggregate,
+               "(risk, bias, variance) from the direction sums G, F, Tr."),
+    KernelSpec("skip_fixed_k_moment", (SKIP.kappa, SKIP.c, SKIP.eta2_train),
+               lambda: (skip_fixed_k_moment(),),
+               "kappa -> 0 limit of T_{-1}: kappa c / (eta2_train (1 + 1/sqrt(c))^2)."),
+)
+
+
+
+# ============================================================================================
+# LaTeX (docs/engine.md)
+# ============================================================================================
+def latex_skip_risk() -> dict[str, str]:
+    """The per-direction terms and the aggregate of the proportional skip risk."""
+    K = SKIP
+    names = {K.eta2_train: r"\eta_{\mathrm{trn}}^2", K.eta2_test: r"\eta_{\mathrm{tst}}^2"}
+
+    def tex(e: sp.Expr) -> str:
+        return sp.latex(e, symbol_names=names)
+
+    gamma_i, _, frob_i, _, trace_i, _ = skip_direction_terms()
+    risk, bias, var = skip_aggregate()
+    return {
+        "law": (r"\mu = \mathrm{MP}\left(\gamma = 1/c,\ \bar{\gamma} = (c - 1)/c,\ s = "
+                + names[K.eta2_train] + r"\right),\quad \mu((t_\star, \infty)) = \kappa c,"
+                r"\quad T = T_{-1}(t_\star)"),
+        "Gamma_i": r"\Gamma_i = " + tex(gamma_i),
+        "frob_i": r"\|W\|_F^2 = \kappa d + \sum_i \left(" + tex(frob_i) + r"\right)",
+        "trace_i": r"\operatorname{tr} W = -\kappa d + \sum_i " + tex(trace_i),
+        "sums": r"G = \sum_i \ell_i \Gamma_i,\quad F = \|W\|_F^2 - \kappa d,\quad "
+                r"\mathrm{Tr} = \operatorname{tr} W + \kappa d",
+        "risk": r"\mathcal{R} = " + tex(risk),
+        "bias": r"\mathrm{bias} = " + tex(bias),
+        "variance": r"\mathrm{variance} = " + tex(var),
+        "kappa_to_0": r"T \to " + tex(skip_fixed_k_moment()) + r"\quad(\kappa \to 0)",
+    }
+
+
+def latex_equations() -> dict[str, str]:
+    """This regime's equations in LaTeX, by name."""
+    return {f"skip_{k}": v for k, v in latex_skip_risk().items()}

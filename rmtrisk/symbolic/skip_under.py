@@ -1,17 +1,7 @@
-"""Closed forms of the ridge (no skip, ``lambda > 0``) and skip ``c < 1`` (``lambda = 0``) regimes.
+"""Closed form of the ``skip-under`` regime (skip connection, ``c < 1``, ``lambda = 0``).
 
-Both regimes were derived by hand (``docs/ridge.md``, ``docs/skip_under.md``); this module is
-the one place where their formulas live as sympy expressions, written in the cancellation-free
-algebra of the derivations so that the printed kernels (``rmtrisk/_kernels.py``) and the mpmath
-reference (:func:`rmtrisk.symbolic.codegen.mpmath_function`) evaluate them stably.
-
-**Ridge** (``eta_trn = 1`` units: ``t = sigma^2 / eta2_train``, ``lam = lambda / eta2_train``,
-``gamma = 1/c``): with ``(1 -+ sqrt(gamma))^2`` written as ``(c - 1)^2 / (c (1 + sqrt c)^2)``
-and ``(1 + sqrt c)^2 / c`` (no cancellation near ``c = 1``),
-
-    s = sqrt((lam + (1 + sqrt(gamma))^2)(lam + (1 - sqrt(gamma))^2)),
-    g = 2 / (1 + gamma + lam + s),    g' = g / s,
-    b = 1 / (1 + g t)^2,              v = t (1 + t) g' / (1 + g t)^2.
+Derived by hand (``docs/skip_under.md``), written in the cancellation-free algebra of the
+derivation.
 
 **Skip, c < 1** (law of ``A A^T``: ratio ``c``, scale ``1/c``, edges
 ``a = (1 - c)^2 / (c (1 + sqrt c)^2)``, ``b = (1 + sqrt c)^2 / c``; threshold ``theta`` with
@@ -30,20 +20,20 @@ the shifted semicircle integral ``G(x0) = int_theta^b sqrt((b - x)(x - a)) / (x 
     v = c^2 t (1 + t) / ((1 - c)(1 + c t)^2).
 """
 
+
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
 
 import sympy as sp
 
+from .kernel import KernelSpec
+from .symbols import REG
+
 __all__ = [
-    "REG",
-    "RegimeSymbols",
-    "ridge_aggregate",
-    "ridge_direction_factors",
-    "ridge_moments",
-    "ridge_moments_transcribed",
+    "KERNELS",
+    "latex_equations",
+    "semicircle_in",
     "skip_under_aggregate",
     "skip_under_direction_terms",
     "skip_under_edge_overlaps",
@@ -52,132 +42,7 @@ __all__ = [
     "skip_under_overlaps",
     "skip_under_pole_terms",
     "skip_under_semicircle",
-    "semicircle_in",
 ]
-
-
-class RegimeSymbols(NamedTuple):
-    """Symbols of the ridge and skip ``c < 1`` closed forms.
-
-    Attributes
-    ----------
-    c, lam, t, kappa, theta
-        Aspect ratio ``d/N``, regularization ``lambda / eta2_train``, training SNR
-        ``sigma^2 / eta2_train``, bottleneck ratio ``k/d`` and noise-eigenvalue threshold.
-    g, gprime
-        Ridge resolvent moments ``int x/(x + lam) dmu`` and ``int x/(x + lam)^2 dmu``.
-    pi0, pi1
-        Kept overlaps ``u^T Pi u`` and ``u^T Lambda'^{-1} Pi u`` of one direction.
-    Bk, Bd, V
-        Ridge sums: ``sum_{kept} l_i b_i``, ``sum_{dropped} l_i``, ``sum_{kept} v_i``.
-    G, F, Tr, Vp
-        Skip sums: ``sum l_i Gamma_i``, ``sum frob_i``, ``sum tr_i``, ``sum v_i pi0_i``.
-    eta2_test, d
-        Test-noise level and ambient dimension.
-    """
-
-    c: sp.Symbol
-    lam: sp.Symbol
-    t: sp.Symbol
-    kappa: sp.Symbol
-    theta: sp.Symbol
-    g: sp.Symbol
-    gprime: sp.Symbol
-    pi0: sp.Symbol
-    pi1: sp.Symbol
-    Bk: sp.Symbol
-    Bd: sp.Symbol
-    V: sp.Symbol
-    G: sp.Symbol
-    F: sp.Symbol
-    Tr: sp.Symbol
-    Vp: sp.Symbol
-    eta2_test: sp.Symbol
-    d: sp.Symbol
-
-
-REG = RegimeSymbols(
-    c=sp.Symbol("c", positive=True),
-    lam=sp.Symbol("lam", nonnegative=True),
-    t=sp.Symbol("t", positive=True),
-    kappa=sp.Symbol("kappa", positive=True),
-    theta=sp.Symbol("theta", positive=True),
-    g=sp.Symbol("g", positive=True),
-    gprime=sp.Symbol("gprime", positive=True),
-    pi0=sp.Symbol("pi0", nonnegative=True),
-    pi1=sp.Symbol("pi1", nonnegative=True),
-    Bk=sp.Symbol("Bk", nonnegative=True),
-    Bd=sp.Symbol("Bd", nonnegative=True),
-    V=sp.Symbol("V", nonnegative=True),
-    G=sp.Symbol("G", real=True),
-    F=sp.Symbol("F", real=True),
-    Tr=sp.Symbol("Tr", real=True),
-    Vp=sp.Symbol("Vp", real=True),
-    eta2_test=sp.Symbol("eta2_test", nonnegative=True),
-    d=sp.Symbol("d", positive=True),
-)
-
-
-# ============================================================================================
-# ridge (no skip connection, product regularization)
-# ============================================================================================
-def _ridge_s() -> sp.Expr:
-    c, lam = REG.c, REG.lam
-    sc = sp.sqrt(c)
-    upper = (1 + sc) ** 2 / c                       # (1 + sqrt(gamma))^2, gamma = 1/c
-    lower = (c - 1) ** 2 / (c * (1 + sc) ** 2)      # (1 - sqrt(gamma))^2 without cancellation
-    return sp.sqrt((lam + upper) * (lam + lower))
-
-
-@functools.cache
-def ridge_moments() -> tuple[sp.Expr, sp.Expr]:
-    """``(g, g')`` of the unit-scale law of ``A^T A`` at ``z = -lam`` (ratio ``1/c``).
-
-    Returns
-    -------
-    tuple of sympy expressions in ``(c, lam)``
-        ``g = 2 / (1 + 1/c + lam + s)`` and ``g' = g / s``; every term is positive.
-    """
-    c, lam = REG.c, REG.lam
-    s = _ridge_s()
-    g = 2 / (1 + 1 / c + lam + s)
-    return g, g / s
-
-
-def ridge_moments_transcribed() -> tuple[sp.Expr, sp.Expr]:
-    """``(g, g')`` literally from the quadratic ``gamma g^2 - (1 + gamma + lam) g + 1 = 0``.
-
-    ``g`` is the root in ``(0, 1]`` (minus sign) and ``g' = dg/dlam`` by implicit
-    differentiation; used to check :func:`ridge_moments` symbolically.
-    """
-    c, lam = REG.c, REG.lam
-    gamma = 1 / c
-    B = 1 + gamma + lam
-    g = (B - sp.sqrt(B**2 - 4 * gamma)) / (2 * gamma)
-    return g, -sp.diff(g, lam)
-
-
-@functools.cache
-def ridge_direction_factors() -> tuple[sp.Expr, sp.Expr]:
-    """Per-direction ``(b, v)`` in ``(t, g, gprime)``.
-
-    ``b = 1/(1 + g t)^2``, ``v = t (1 + t) g'/(1 + g t)^2``.
-    """
-    t, g, gp = REG.t, REG.g, REG.gprime
-    den = (1 + g * t) ** 2
-    return 1 / den, t * (1 + t) * gp / den
-
-
-@functools.cache
-def ridge_aggregate() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
-    """``(risk, bias, variance)`` from ``Bk = sum_kept l b``, ``Bd = sum_dropped l``, ``V``.
-
-    ``bias = Bk + Bd``, ``variance = eta2_test V / d``, ``risk = bias + variance``.
-    """
-    Bk, Bd, V, e2, d = REG.Bk, REG.Bd, REG.V, REG.eta2_test, REG.d
-    bias = Bk + Bd
-    variance = e2 * V / d
-    return bias + variance, bias, variance
 
 
 # ============================================================================================
@@ -336,3 +201,87 @@ def skip_under_aggregate() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     bias = G + e2 * ((1 - 2 * kappa) + 2 * Tr / d)
     variance = e2 * (kappa + F / d)
     return risk, bias, variance
+
+
+# ============================================================================================
+# kernels (rendered into rmtrisk/_kernels.py by rmtrisk._codegen)
+# ============================================================================================
+KERNELS: tuple[KernelSpec, ...] = (
+    KernelSpec("skip_under_edges", (REG.c,), skip_under_edges,
+               "Edges (a, b) of the law of A A^T (ratio c, scale 1/c)."),
+    KernelSpec("skip_under_pole_terms", (REG.t, REG.c), skip_under_pole_terms,
+               "(delta, 1 + delta, x0, sqrt(a - x0), sqrt(b - x0)) of one direction, c < 1."),
+    KernelSpec("skip_under_semicircle", (REG.t, REG.c, REG.theta), skip_under_semicircle,
+               "(G(x0), (G(x0) - G(0))/x0) shifted semicircle integral, a <= theta <= b."),
+    KernelSpec("skip_under_overlaps", (REG.t, REG.c, REG.theta), skip_under_overlaps,
+               "(pi0, pi1, dpi0/dtheta, dpi1/dtheta, scale0, scale1) kept overlaps, c < 1."),
+    KernelSpec("skip_under_edge_overlaps", (REG.t, REG.c, REG.kappa), skip_under_edge_overlaps,
+               "kappa -> 0 overlaps (pi0, pi1) with the threshold at the upper edge, c < 1."),
+    KernelSpec("skip_under_full_overlaps", (REG.t, REG.c), skip_under_full_overlaps,
+               "Full-width (kappa = 1) overlaps (1, c (1 + c t)/(1 - c)), c < 1."),
+    KernelSpec("skip_under_direction_terms", (REG.t, REG.c, REG.pi0, REG.pi1),
+               skip_under_direction_terms,
+               "(Gamma, tr, frob, v pi0) of one signal direction, skip connection, c < 1."),
+    KernelSpec("skip_under_aggregate",
+               (REG.G, REG.F, REG.Tr, REG.Vp, REG.kappa, REG.d, REG.eta2_test),
+               skip_under_aggregate,
+               "(risk, bias, variance) of the c < 1 skip connection from the sums G, F, Tr, Vp."),
+)
+
+
+
+# ============================================================================================
+# LaTeX (docs/engine.md)
+# ============================================================================================
+def latex_skip_under() -> dict[str, str]:
+    """Skip connection for ``c < 1``: pole terms, shifted semicircle integral, overlaps, risk."""
+    R = REG
+    names = {R.eta2_test: r"\eta_{\mathrm{tst}}^2", R.pi0: r"\pi_0", R.pi1: r"\pi_1",
+             R.theta: r"\theta", R.kappa: r"\kappa", R.Vp: r"V_\pi"}
+
+    def tex(e: sp.Expr) -> str:
+        return sp.latex(e, symbol_names=names)
+
+    a, b = skip_under_edges()
+    delta, one_delta, x0, ra, rb = skip_under_pole_terms()
+    A, B, X0 = sp.symbols("a b x_0", positive=True)
+    RA, RB = sp.Symbol(r"\sqrt{a - x_0}", positive=True), sp.Symbol(r"\sqrt{b - x_0}",
+                                                                       positive=True)
+    parts = semicircle_in(A, B, X0, RA, RB, R.theta)
+    Gs, dGs = sp.Symbol(r"\mathcal{G}(x_0)"), sp.Symbol(r"\mathcal{G}'")
+    VT, PH = sp.Symbol(r"\vartheta"), sp.Symbol(r"\varphi")
+    readable = {parts["vartheta"] / 2: VT / 2, parts["phi"]: PH}
+
+    def short(e: sp.Expr) -> str:
+        return tex(e.subs(readable))
+
+    p0, p1 = skip_under_edge_overlaps()
+    gamma, tr, frob, vpi0 = skip_under_direction_terms()
+    risk, bias, var = skip_under_aggregate()
+    return {
+        "edges": r"a = " + tex(a) + r",\quad b = " + tex(b)
+                 + r",\quad \mu((\theta, \infty)) = \kappa",
+        "pole": (r"\delta = " + tex(delta) + r",\quad 1 + \delta = " + tex(one_delta)
+                 + r",\quad x_0 = " + tex(x0)),
+        "pole_roots": (r"\sqrt{a - x_0} = " + tex(ra) + r",\quad \sqrt{b - x_0} = " + tex(rb)),
+        "angles": (r"\vartheta = " + tex(parts["vartheta"]) + r",\quad \varphi = "
+                   + tex(parts["phi"])),
+        "semicircle": r"\mathcal{G}(x_0) = " + short(parts["G"]),
+        "divided_difference": (r"\mathcal{G}' = \frac{\mathcal{G}(x_0) - \mathcal{G}(0)}{x_0} = "
+                               + short(parts["dG"])),
+        "overlaps": (r"\pi_0 = " + tex(Gs / (2 * sp.pi * (1 + sp.Symbol(r"\delta"))))
+                     + r",\quad \pi_1 = "
+                     + tex(dGs / (2 * sp.pi * (1 + sp.Symbol(r"\delta"))))),
+        "edge_limit": (r"\kappa \to 0:\ \pi_0 = " + tex(p0) + r",\quad \pi_1 = "
+                       + tex(p1)),
+        "direction_terms": (r"\Gamma_i = " + tex(gamma) + r",\quad \mathrm{tr}_i = " + tex(tr)
+                            + r",\quad \mathrm{frob}_i = " + tex(frob)
+                            + r",\quad v_i \pi_0 = " + tex(vpi0)),
+        "risk": (r"\mathcal{R} = " + tex(risk) + r",\quad \mathrm{bias} = " + tex(bias)
+                 + r",\quad \mathrm{variance} = " + tex(var)),
+    }
+
+
+def latex_equations() -> dict[str, str]:
+    """This regime's equations in LaTeX, by name."""
+    return {f"skip_under_{k}": v for k, v in latex_skip_under().items()}
