@@ -9,12 +9,22 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+from tqdm.auto import tqdm
+
 from .montecarlo import monte_carlo_risk
 from .problem import Problem
+from .report.figures import risk_curve, risk_curve_figure
 from .report.tables import FORMATS, format_table
 from .status import SolverError
-from .theory import VARIANTS, asymptotic_risk
-from .theory.optimal import optimal_bottleneck
+from .theory import (
+    VARIANTS,
+    asymptotic_risk,
+    optimal_bottleneck,
+    optimal_regularization,
+    optimal_training_noise,
+)
+from .verification import ResultStore, verification_grid, verify_cell
 
 CONVENTIONS = """\
 conventions (docs/conventions.md):
@@ -170,17 +180,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from .verification import ResultStore, verification_grid, verify_cell
-
     store = ResultStore(args.out) if args.out else None
     c_values = tuple(args.c_values) if args.c_values else None
     cells = [cell for d in args.d for cell in verification_grid(d, c_values)]
     rows = []
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover
-        def tqdm(x, **_):
-            return x
     for cell in tqdm(cells, desc="cells", disable=args.format == "json"):
         if store is not None and cell.key in store:
             rows.append(store.get(cell.key))
@@ -201,9 +204,6 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_optimal(args: argparse.Namespace) -> int:
-    from .theory import optimal_regularization
-    from .theory.optimal import optimal_training_noise
-
     problem = problem_from_args(args).replace(critical_set=None)
     rows: list[dict[str, Any]] = []
     if problem.skip:
@@ -240,10 +240,6 @@ def _cmd_optimal(args: argparse.Namespace) -> int:
 
 
 def _cmd_curve(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from .report.figures import risk_curve, risk_curve_figure
-
     problem = problem_from_args(args)
     if args.k_values and args.reg_values:
         raise ValueError("give --k-values or --reg-values, not both")

@@ -16,7 +16,7 @@ from rmtrisk.engine import (
     ridge_moments,
     ridge_reference,
     skip_under_grid,
-    skip_under_overlaps,
+    skip_under_kept_overlaps,
     skip_under_reference,
 )
 from rmtrisk.status import SolverError, Status
@@ -131,10 +131,10 @@ def test_skip_under_vectorized_equals_scalar_calls():
                                            0.6, SV, ELL, D)
         for f in ("risk", "bias", "variance", "threshold", "status", "error"):
             assert getattr(one, f) == getattr(res, f)[idx]
-    pi0, pi1 = skip_under_overlaps(c, kappa, 2.0)
+    pi0, pi1 = skip_under_kept_overlaps(c, kappa, 2.0)
     for i in range(3):
         for j in range(3):
-            p0, p1 = skip_under_overlaps(c[i, 0], kappa[0, j], 2.0)
+            p0, p1 = skip_under_kept_overlaps(c[i, 0], kappa[0, j], 2.0)
             assert (p0, p1) == (pi0[i, j], pi1[i, j])
 
 
@@ -201,7 +201,7 @@ def test_skip_under_validation(kwargs, name):
         with pytest.raises(ValueError, match=f"^{name} "):
             fn(**args)
     with pytest.raises(ValueError, match="^c "):
-        skip_under_overlaps(1.5, 0.3, 2.0)
+        skip_under_kept_overlaps(1.5, 0.3, 2.0)
     with pytest.raises(ValueError, match="^t "):
         ridge_factors(0.0, 0.5, 0.1)
     with pytest.raises(ValueError, match="^dps "):

@@ -13,7 +13,7 @@ from rmtrisk.theory.corrections.skip_fluctuation import (
     skip_fluctuation_components,
     skip_fluctuation_correction,
 )
-from rmtrisk.theory.skip_under import skip_under_direction_terms, skip_under_risk
+from rmtrisk.theory.skip_under import skip_under_risk, skip_under_signal_terms
 
 SV = [2.0, 1.4, 1.0, 0.7]
 
@@ -41,7 +41,7 @@ def test_resolvent_branch():
 @pytest.mark.parametrize("c,kappa", [(0.5, 0.1), (0.8, 0.3)])
 def test_base_is_leading_order(c, kappa):
     p = make(400, c, kappa)
-    gamma, _, _ = skip_under_direction_terms(p.c, p.k / p.d, p.snr)
+    gamma, _, _ = skip_under_signal_terms(p.c, p.k / p.d, p.snr)
     assert skip_fluctuation_components(p)["base"] == pytest.approx(float(np.sum(gamma)),
                                                                     rel=1e-10)
 

@@ -7,13 +7,12 @@ import pytest
 from scipy.integrate import quad
 
 from rmtrisk import Problem, Status
-from rmtrisk.engine import threshold
+from rmtrisk.engine import skip_under_kept_overlaps, stieltjes, threshold
 from rmtrisk.montecarlo import monte_carlo_risk
 from rmtrisk.theory.skip_under import (
-    signal_overlaps,
-    skip_under_direction_terms,
     skip_under_fixed_k_risk,
     skip_under_risk,
+    skip_under_signal_terms,
 )
 
 SV = [2.0, 1.4, 1.0, 0.7]
@@ -36,7 +35,7 @@ def test_overlaps_match_quadrature(c, kappa):
     sc = np.sqrt(c)
     a, b = (1 - sc) ** 2 / c, (1 + sc) ** 2 / c
     t = np.array([0.05, 1.0, 1 / sc, 9.0])
-    pi0, pi1 = signal_overlaps(c, kappa, t, theta)
+    pi0, pi1 = skip_under_kept_overlaps(c, kappa, t, theta)
     for ti, p0, p1 in zip(t, pi0, pi1, strict=True):
         delta = ti * (1 - c) / (1 + c * ti)
         x0 = delta * ((1 - c) / c - delta) / (1 + delta)
@@ -51,8 +50,6 @@ def test_overlaps_match_quadrature(c, kappa):
 
 def test_pole_weight_is_the_stieltjes_form():
     """``1/|1 - delta m(x + i0)|^2 = x / ((1 + delta)(x - x0))`` on the support."""
-    from rmtrisk.engine import stieltjes
-
     c, t = 0.4, 2.5
     delta = t * (1 - c) / (1 + c * t)
     x0 = t * (1 - c) ** 2 / (c * (1 + c * t) * (1 + t))
@@ -88,7 +85,7 @@ def test_kappa_to_zero_is_the_fixed_k_form(c):
     tr_fixed = c * t * (1 - sc) / ((1 + sc) * (1 + sc * t) ** 2)
     errs = []
     for kappa in (1e-3, 1e-5, 1e-7):
-        g, tr, _ = skip_under_direction_terms(c, kappa, t)
+        g, tr, _ = skip_under_signal_terms(c, kappa, t)
         errs.append(np.max(np.abs(g / kappa / gamma_fixed - 1)))
         assert tr / kappa == pytest.approx(tr_fixed, rel=20 * kappa ** (2 / 3))
     assert errs[0] > errs[1] > errs[2] and errs[2] < 1e-4
@@ -116,7 +113,7 @@ def test_full_width_is_the_one_layer_denoiser(c):
 
 def test_continuous_in_kappa_below_full_width():
     c, t = 0.5, np.array([0.5, 4.0])
-    vals = [skip_under_direction_terms(c, kap, t) for kap in (0.3 - 1e-9, 0.3 + 1e-9)]
+    vals = [skip_under_signal_terms(c, kap, t) for kap in (0.3 - 1e-9, 0.3 + 1e-9)]
     for x, y in zip(*vals, strict=True):
         assert np.allclose(x, y, rtol=1e-7)
 

@@ -54,7 +54,7 @@ from .skip_under import (
     SkipUnderGridResult,
     SkipUnderReferenceResult,
     skip_under_grid,
-    skip_under_overlaps,
+    skip_under_kept_overlaps,
     skip_under_reference,
 )
 
@@ -80,7 +80,7 @@ __all__ = [
     "skip_ridge_grid",
     "skip_ridge_reference",
     "skip_under_grid",
-    "skip_under_overlaps",
+    "skip_under_kept_overlaps",
     "skip_under_reference",
     "stieltjes",
     "stieltjes_reference",

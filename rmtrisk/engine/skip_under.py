@@ -32,7 +32,7 @@ from ._precision import EPS, check_dps, compiled, mp_call, mp_scalars
 from .marchenko_pastur import threshold_cell, threshold_cell_reference
 
 __all__ = ["SkipUnderGridResult", "SkipUnderReferenceResult", "skip_under_grid",
-           "skip_under_overlaps", "skip_under_reference"]
+           "skip_under_kept_overlaps", "skip_under_reference"]
 
 _SUCCESS = int(Status.SUCCESS)
 _NON_FINITE = int(Status.NON_FINITE)
@@ -201,7 +201,7 @@ def _skip_under_law_inputs(c: Any, kappa: Any) -> tuple[np.ndarray, np.ndarray]:
     return cc, kk
 
 
-def skip_under_overlaps(c: Any, kappa: Any, t: Any, theta: Any = None, *,
+def skip_under_kept_overlaps(c: Any, kappa: Any, t: Any, theta: Any = None, *,
                         maxiter: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """Kept overlaps ``(pi0, pi1)`` of the ``c < 1`` skip connection (vectorized).
 

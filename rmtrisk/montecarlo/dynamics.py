@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from ..status import Status
 from .training import dae_gradient, dae_loss
@@ -138,6 +137,8 @@ def gradient_flow(Y: np.ndarray, T: np.ndarray, k: int, reg: float = 0.0, *,
     stationary.direction = -1
     times = np.concatenate([[0.0], np.geomspace(1e-3, t_max, n_records)])
     x0 = np.concatenate([W1.ravel(), W2.ravel()])
+    from scipy.integrate import solve_ivp  # lazy heavy import (0.2 s), used only here
+
     sol = solve_ivp(rhs, (0.0, t_max), x0, method="DOP853", t_eval=times, rtol=rtol,
                     atol=atol, events=stationary)
     ys = np.asarray(sol.y, dtype=float).reshape(x0.size, -1)  # a list when it fails at once

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
 
 from ..problem import Problem
 from ..status import Status
@@ -102,8 +104,6 @@ def _run_batch(problems: Sequence[Problem], seeds: Sequence[np.random.SeedSequen
                blas_threads: int | None) -> np.ndarray:
     if blas_threads is None:
         return np.array([replicate_risks(problems, s) for s in seeds])
-    from threadpoolctl import threadpool_limits
-
     with threadpool_limits(limits=blas_threads, user_api="blas"):
         return np.array([replicate_risks(problems, s) for s in seeds])
 
@@ -271,8 +271,6 @@ def _count(name: str, value: Any, lo: int, extra: str = "") -> int:
 
 
 def _limit_blas_in_worker(threads: int) -> None:  # pragma: no cover - runs in workers
-    from threadpoolctl import threadpool_limits
-
     threadpool_limits(limits=threads, user_api="blas")
 
 
@@ -346,8 +344,6 @@ def monte_carlo_risks(
 
     bar = None
     if progress is True:
-        from tqdm.auto import tqdm
-
         bar = tqdm(total=reps, desc="replicates", unit="rep")
 
     def report(n: int) -> None:

@@ -37,7 +37,7 @@ Fixed k (``kappa -> 0``): ``pi0 -> kappa (1 + c t)^2 / (1 + sqrt(c) t)^2``, ``pi
 
 The formulas live in :mod:`rmtrisk.symbolic.skip_under` (``skip_under_*`` kernels of
 ``rmtrisk/_kernels.py``); the functions here evaluate them through
-:func:`rmtrisk.engine.skip_under_overlaps` and :func:`rmtrisk.engine.skip_under_grid`
+:func:`rmtrisk.engine.skip_under_kept_overlaps` and :func:`rmtrisk.engine.skip_under_grid`
 (mpmath reference :func:`rmtrisk.engine.skip_under_reference`).
 """
 
@@ -46,14 +46,14 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _kernels as K
-from ..engine import skip_under_grid, skip_under_overlaps, threshold
+from ..engine import skip_under_grid, skip_under_kept_overlaps, threshold
 from ..problem import Problem
 from ..status import Status
 from .corrections import skip_fluctuation_correction
 from .evaluation import TERMS_FINITE_SIZE, TERMS_LIMIT, Evaluation
 from .one_layer import direction_factors
 
-__all__ = ["evaluate", "signal_overlaps", "skip_under_direction_terms", "skip_under_fixed_k_risk",
+__all__ = ["evaluate", "skip_under_signal_terms", "skip_under_fixed_k_risk",
            "skip_under_risk"]
 
 
@@ -66,33 +66,7 @@ def _direction_terms(c: float, t: np.ndarray, pi0: np.ndarray, pi1: np.ndarray
     return tuple(out[:, j].reshape(np.shape(t)) for j in range(4))
 
 
-def signal_overlaps(c: float, kappa: float, t, theta: float | None = None
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Kept overlaps ``(pi0, pi1) = (u^T Pi u, u^T Lambda'^{-1} Pi u)`` per signal direction.
-
-    Parameters
-    ----------
-    c : float
-        Aspect ratio ``d / N`` in ``(0, 1)``.
-    kappa : float
-        Kept fraction ``k / d`` in ``(0, 1]``; ``1`` keeps everything (including the outlier
-        below the bulk that exists for ``t > 1/sqrt(c)``): ``pi0 = 1``,
-        ``pi1 = c (1 + c t) / (1 - c)``.
-    t : array_like
-        Training SNRs ``sigma_i^2 / eta_trn^2 > 0``.
-    theta : float, optional
-        Threshold with ``mu((theta, inf)) = kappa`` for the law of ``A A^T`` (``eta = 1``:
-        ratio ``c``, scale ``1/c``); computed by :func:`rmtrisk.engine.threshold` if omitted.
-
-    Returns
-    -------
-    pi0, pi1 : ndarray
-        In ``eta_trn = 1`` units (``pi1`` scales like ``1 / eta_trn^2``).
-    """
-    return skip_under_overlaps(c, kappa, t, theta)
-
-
-def skip_under_direction_terms(c: float, kappa: float, t, theta: float | None = None
+def skip_under_signal_terms(c: float, kappa: float, t, theta: float | None = None
                                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-direction terms ``(Gamma_i, tr_i, frob_i)`` of the c < 1 skip minimizer.
 
@@ -102,10 +76,10 @@ def skip_under_direction_terms(c: float, kappa: float, t, theta: float | None = 
     Parameters
     ----------
     c, kappa, t, theta
-        As in :func:`signal_overlaps`.
+        As in :func:`rmtrisk.engine.skip_under_kept_overlaps`.
     """
     t = np.asarray(t, dtype=float)
-    pi0, pi1 = signal_overlaps(c, kappa, t, theta)
+    pi0, pi1 = skip_under_kept_overlaps(c, kappa, t, theta)
     gamma, tr, frob, _ = _direction_terms(float(c), t, pi0, pi1)
     return gamma, tr, frob
 
@@ -179,7 +153,7 @@ def skip_under_risk(problem: Problem, finite_size: bool = False
         theta, st = float(res.threshold), Status(int(res.status))
         if st not in (Status.SUCCESS, Status.AT_EDGE):
             status = st
-    pi0, pi1 = signal_overlaps(c, kappa, t, theta)
+    pi0, pi1 = skip_under_kept_overlaps(c, kappa, t, theta)
     _, tr, _, _ = _direction_terms(c, t, pi0, pi1)
     b1, v = direction_factors(t, problem.d, problem.n, finite_size=True)
     bias, variance = _aggregate(problem, b1, v, pi0, tr)
