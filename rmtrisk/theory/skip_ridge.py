@@ -5,7 +5,7 @@ rank-two perturbation per signal direction of ``phi(A A^T)``, ``phi(x) = x^2/(x 
 that does not commute with the resolvent; the kept quantities are contour integrals of the
 Woodbury resolvent over the kept part of the spectrum plus the residue of an outlier eigenvalue
 when the signal pushes one above the bulk (derivation ``docs/skip_ridge.md``, equations
-:mod:`rmtrisk.symbolic.skip_ridge`, solver :mod:`rmtrisk.engine`). With
+:mod:`rmtrisk.symbolic.skip_ridge`, engine :mod:`rmtrisk.engine.skip_ridge`). With
 ``k = kappa d`` and ``psi(x) = x/(x + lambda)``,
 
     R = sum_i l_i Gamma_i + eta_tst^2 [1 - 2 T_psi + T_psi2 + sum_i (frob_i - 2 trace_i) / d],
