@@ -63,7 +63,8 @@ def noise_optimum(p: Problem) -> tuple[float, float, str]:
 
     flag = ""
     try:
-        eta2, risk = optimal_training_noise(p, bounds=NOISE_BOUNDS)
+        best = optimal_training_noise(p, bounds=NOISE_BOUNDS)
+        eta2, risk = best.eta2_train, best.risk
     except SolverError:
         flag = "a"
         lo, hi = np.log(NOISE_BOUNDS)

@@ -14,19 +14,20 @@ import numpy as np
 from ..status import SolverError, Status
 
 __all__ = ["broadcast", "check_maxiter", "float_array", "frozen", "law_inputs",
-           "raise_if_bad", "require", "signal_inputs", "spectrum"]
+           "raise_if_bad", "require", "signal_inputs", "spectrum", "success_mask"]
 
 _SUCCESS = int(Status.SUCCESS)
 
 
 def frozen(a: np.ndarray) -> np.ndarray:
+    """``a`` as a read-only array (results are immutable)."""
     a = np.asarray(a)
     a.flags.writeable = False
     return a
 
 
-
 def float_array(name: str, value: Any) -> np.ndarray:
+    """``value`` as a float array; ``ValueError`` naming ``name`` if not real and finite."""
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -38,11 +39,13 @@ def float_array(name: str, value: Any) -> np.ndarray:
 
 
 def require(name: str, arr: np.ndarray, ok: np.ndarray, valid: str) -> None:
+    """``ValueError`` naming ``name``, its valid range and the first bad value unless ``ok``."""
     if not np.all(ok):
         raise ValueError(f"{name} must be {valid}, got {np.asarray(arr)[~ok].flat[0]!r}")
 
 
 def law_inputs(gamma: Any, scale: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Validated ``(gamma, scale)`` of a Marchenko–Pastur law (both ``> 0``)."""
     g = float_array("gamma", gamma)
     require("gamma", g, g > 0, "> 0 (ratio p/n)")
     s = float_array("scale", scale)
@@ -51,6 +54,7 @@ def law_inputs(gamma: Any, scale: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def spectrum(name: str, value: Any, positive: bool) -> np.ndarray:
+    """A non-empty 1-d spectrum (``> 0`` if ``positive``, else ``>= 0``), contiguous."""
     arr = float_array(name, value)
     arr = np.atleast_1d(arr)
     if arr.ndim != 1 or arr.size == 0:
@@ -64,6 +68,7 @@ def spectrum(name: str, value: Any, positive: bool) -> np.ndarray:
 
 
 def raise_if_bad(status: np.ndarray, what: str) -> None:
+    """``SolverError`` with the first non-SUCCESS code (the ``throw=True`` path)."""
     bad = status != _SUCCESS
     if np.any(bad):
         idx = np.unravel_index(int(np.argmax(bad)), status.shape) if status.ndim else ()
@@ -76,19 +81,21 @@ def raise_if_bad(status: np.ndarray, what: str) -> None:
 
 
 def broadcast(*arrays: np.ndarray) -> tuple[tuple[int, ...], list[np.ndarray]]:
+    """The broadcast shape and the flattened float copies of ``arrays``."""
     b = np.broadcast_arrays(*arrays)
     shape = b[0].shape
     return shape, [np.array(x, dtype=float).ravel() for x in b]
 
 
 def check_maxiter(maxiter: Any) -> int:
+    """Validate an iteration limit (an integer ``>= 1``)."""
     if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
         raise ValueError(f"maxiter must be an integer >= 1, got {maxiter!r}")
     return int(maxiter)
 
 
-
 def signal_inputs(eta2_train: Any, eta2_test: Any, sv: Any, test_energy: Any, d: Any):
+    """Validated noise levels, signal spectrum, test energies and dimension ``d >= r``."""
     e2tr = float_array("eta2_train", eta2_train)
     require("eta2_train", e2tr, e2tr > 0, "> 0 (training-noise level)")
     e2te = float_array("eta2_test", eta2_test)
@@ -104,3 +111,11 @@ def signal_inputs(eta2_train: Any, eta2_test: Any, sv: Any, test_energy: Any, d:
         raise ValueError(f"d must be an integer >= r = len(sv) = {svs.size}, got {d}")
     return e2tr, e2te, svs, ell, int(d)
 
+
+def _success(result: Any) -> np.ndarray:
+    """Boolean mask of SUCCESS cells."""
+    return result.status == _SUCCESS
+
+
+#: ``result.success`` of every grid result type: the boolean mask of SUCCESS cells.
+success_mask = property(_success)

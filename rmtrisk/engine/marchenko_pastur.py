@@ -37,6 +37,7 @@ from ._grid import (
     law_inputs,
     raise_if_bad,
     require,
+    success_mask,
 )
 from ._precision import EPS, check_dps, compiled, mp_call, mp_scalar, reference
 
@@ -83,10 +84,7 @@ class ThresholdResult(NamedTuple):
     error: np.ndarray
     iterations: np.ndarray
 
-    @property
-    def success(self) -> np.ndarray:
-        """Boolean mask of SUCCESS cells."""
-        return self.status == _SUCCESS
+    success = success_mask
 
 
 class StieltjesResult(NamedTuple):
@@ -107,11 +105,7 @@ class StieltjesResult(NamedTuple):
     dm: np.ndarray
     status: np.ndarray
 
-    @property
-    def success(self) -> np.ndarray:
-        """Boolean mask of SUCCESS cells."""
-        return self.status == _SUCCESS
-
+    success = success_mask
 
 
 class ThresholdReferenceResult(NamedTuple):
@@ -121,7 +115,6 @@ class ThresholdReferenceResult(NamedTuple):
     status: Status
     error: mpmath.mpf
     iterations: int
-
 
 
 # ============================================================================================

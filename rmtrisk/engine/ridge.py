@@ -18,7 +18,15 @@ import numpy as np
 from .. import _kernels as K
 from ..status import Status
 from ._cache import invalidate_stale_caches
-from ._grid import broadcast, float_array, frozen, raise_if_bad, require, signal_inputs
+from ._grid import (
+    broadcast,
+    float_array,
+    frozen,
+    raise_if_bad,
+    require,
+    signal_inputs,
+    success_mask,
+)
 from ._precision import EPS, check_dps, compiled, mp_call, mp_scalars
 
 __all__ = ["RidgeGridResult", "RidgeReferenceResult", "ridge_factors", "ridge_grid",
@@ -54,11 +62,7 @@ class RidgeGridResult(NamedTuple):
     status: np.ndarray
     error: np.ndarray
 
-    @property
-    def success(self) -> np.ndarray:
-        """Boolean mask of SUCCESS cells."""
-        return self.status == _SUCCESS
-
+    success = success_mask
 
 
 class RidgeReferenceResult(NamedTuple):
@@ -70,7 +74,6 @@ class RidgeReferenceResult(NamedTuple):
     g: mpmath.mpf
     gprime: mpmath.mpf
     status: Status
-
 
 
 @compiled
@@ -183,7 +186,6 @@ def ridge_factors(t: Any, c: Any, lam: Any) -> tuple[np.ndarray, np.ndarray]:
     cc, ll = _ridge_law_inputs(c, lam, "lam")
     shape, (tt, cc, ll) = broadcast(tt, cc, ll)
     return _ridge_factor_arrays(tt, cc, ll, shape)[:2]
-
 
 
 def _ridge_inputs(c, reg, eta2_train, eta2_test, sv, test_energy, d, kept):

@@ -26,6 +26,7 @@ from ._grid import (
     raise_if_bad,
     require,
     signal_inputs,
+    success_mask,
 )
 from ._precision import EPS, check_dps, compiled, mp_scalars, reference
 from .marchenko_pastur import threshold_cell, threshold_cell_reference
@@ -67,11 +68,7 @@ class SkipGridResult(NamedTuple):
     status: np.ndarray
     error: np.ndarray
 
-    @property
-    def success(self) -> np.ndarray:
-        """Boolean mask of SUCCESS cells."""
-        return self.status == _SUCCESS
-
+    success = success_mask
 
 
 class SkipReferenceResult(NamedTuple):
@@ -83,7 +80,6 @@ class SkipReferenceResult(NamedTuple):
     threshold: mpmath.mpf
     moment: mpmath.mpf
     status: Status
-
 
 
 # ============================================================================================

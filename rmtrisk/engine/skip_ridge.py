@@ -44,6 +44,7 @@ from ._grid import (
     raise_if_bad,
     require,
     signal_inputs,
+    success_mask,
 )
 from ._precision import EPS, check_dps, compiled, mp_call, mp_scalars
 from ._quadrature import GL_OFF, GL_W, GL_X, SIZES, from_angle, inner_rule
@@ -103,10 +104,7 @@ class SkipRidgeGridResult(NamedTuple):
     error: np.ndarray
     nodes: np.ndarray
 
-    @property
-    def success(self) -> np.ndarray:
-        """Boolean mask of SUCCESS cells."""
-        return self.status == _SUCCESS
+    success = success_mask
 
 
 class SkipRidgeReferenceResult(NamedTuple):

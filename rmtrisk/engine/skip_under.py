@@ -27,6 +27,7 @@ from ._grid import (
     raise_if_bad,
     require,
     signal_inputs,
+    success_mask,
 )
 from ._precision import EPS, check_dps, compiled, mp_call, mp_scalars
 from .marchenko_pastur import threshold_cell, threshold_cell_reference
@@ -68,11 +69,7 @@ class SkipUnderGridResult(NamedTuple):
     status: np.ndarray
     error: np.ndarray
 
-    @property
-    def success(self) -> np.ndarray:
-        """Boolean mask of SUCCESS cells."""
-        return self.status == _SUCCESS
-
+    success = success_mask
 
 
 class SkipUnderReferenceResult(NamedTuple):
@@ -83,8 +80,6 @@ class SkipUnderReferenceResult(NamedTuple):
     variance: mpmath.mpf
     threshold: mpmath.mpf
     status: Status
-
-
 
 
 @compiled
@@ -298,7 +293,6 @@ def skip_under_grid(c: Any, kappa: Any, eta2_train: Any, eta2_test: Any, sv: Any
     if throw:
         raise_if_bad(out.status, "skip c < 1 risk")
     return out
-
 
 
 def _overlaps_reference(t, c, kappa, theta, mode):

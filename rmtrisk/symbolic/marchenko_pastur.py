@@ -452,7 +452,6 @@ def _clamped(expr: sp.Expr) -> sp.Expr:
     return expr.subs(SYMBOLS.t, sp.Min(sp.Max(SYMBOLS.t, a), b))
 
 
-
 KERNELS: tuple[KernelSpec, ...] = (
     KernelSpec("mp_edges", _LAW_ARGS, lambda: edges(),
                "Support edges (a, b) = (s (1 - sqrt(gamma))^2, s (1 + sqrt(gamma))^2)."),

@@ -512,9 +512,7 @@ def _skip_ridge_kernels() -> list[KernelSpec]:
     ]
 
 
-
 KERNELS: tuple[KernelSpec, ...] = tuple(_skip_ridge_kernels())
-
 
 
 # ============================================================================================
