@@ -13,7 +13,7 @@ from scipy.integrate import quad
 from rmtrisk import Problem, Status
 from rmtrisk import _kernels as K
 from rmtrisk.engine import skip_ridge_grid, skip_ridge_reference
-from rmtrisk.engine.skip_ridge import inner_size, kept_averages
+from rmtrisk.engine._kept_spectrum import inner_size, kept_averages
 from rmtrisk.montecarlo import monte_carlo_risk
 from rmtrisk.status import SolverError
 from rmtrisk.symbolic import skip_ridge as sr
@@ -253,3 +253,27 @@ def test_monte_carlo_small_d(c, reg):
     th = asymptotic_risk(p)
     assert abs(mc.bias - th.bias) <= 3 * mc.bias_stderr
     assert abs(mc.variance - th.variance) <= 3 * mc.variance_stderr
+
+
+def test_more_outliers_than_the_bottleneck_keeps():
+    """k = 1 with two signal outliers above the bulk: only the larger one is kept.
+
+    Keeping both (and a negative count of bulk eigenvalues) gave a negative variance and the
+    wrong sign of d (risk - eta2_test). At d = 4000 the O(k/d) excess over the identity term
+    matches Monte Carlo; the compiled path equals the mpmath reference.
+    """
+    base = dict(c=10.0, skip=True, sv=[2.0, 1.0], eta2_train=1e-3, eta2_test=0.3, k=1, reg=1e-3)
+    small = Problem(d=500, **base)
+    grid = skip_ridge_grid(small.c, 1 / 500, small.reg, small.eta2_train, small.eta2_test,
+                           small.sv_array, small.test_energy_array, 500)
+    assert int(grid.outliers) == 1
+    ref = skip_ridge_reference(small.c, 1 / 500, small.reg, small.eta2_train, small.eta2_test,
+                               small.sv_array, small.test_energy_array, 500, dps=20)
+    assert ref.outliers == 1
+    assert float(grid.risk) == pytest.approx(float(ref.risk), rel=1e-11)
+    p = Problem(d=4000, **base)
+    th = asymptotic_risk(p)
+    assert th.status is Status.SUCCESS and th.variance > 0
+    mc = monte_carlo_risk(p, reps=100, seed=3)
+    assert abs(th.risk - mc.risk) <= 4 * mc.stderr
+    assert (th.risk - 0.3) * p.d < -0.1  # the excess is negative, as in Monte Carlo

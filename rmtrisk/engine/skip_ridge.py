@@ -46,12 +46,19 @@ from ._grid import (
     signal_inputs,
     success_mask,
 )
+from ._kept_spectrum import (
+    NFORMS,
+    RTOL,
+    inner_size,
+    keep_top_outliers,
+    outer_rule,
+    outlier,
+)
 from ._precision import EPS, check_dps, compiled, mp_call, mp_scalars
-from ._quadrature import GL_OFF, GL_W, GL_X, SIZES, from_angle, inner_rule
+from ._quadrature import SIZES
 from .marchenko_pastur import threshold_cell, threshold_cell_reference
 
-__all__ = ["SkipRidgeGridResult", "SkipRidgeReferenceResult", "inner_size", "kept_averages",
-           "skip_ridge_grid",
+__all__ = ["SkipRidgeGridResult", "SkipRidgeReferenceResult", "skip_ridge_grid",
            "skip_ridge_reference"]
 
 _SUCCESS = int(Status.SUCCESS)
@@ -60,12 +67,8 @@ _NON_FINITE = int(Status.NON_FINITE)
 _AT_EDGE = int(Status.AT_EDGE)
 _UNSUPPORTED = int(Status.UNSUPPORTED)
 
-_NFORMS = 11
 _OUTER_FIRST, _OUTER_LAST = 1, 5      # 32 ... 512 nodes
-_INNER_FIRST, _INNER_LAST = 0, 3      # 16 ... 128 nodes per panel
 _INNER_MAX = 128 * 48                 # panels: at most log2(pi / rho) + 1
-#: relative agreement of two outer rules (and of the inner check) that counts as converged
-_RTOL = 1e-13
 
 
 class SkipRidgeGridResult(NamedTuple):
@@ -80,8 +83,8 @@ class SkipRidgeGridResult(NamedTuple):
         Threshold ``theta`` of the law of ``A A^T`` (``eta_trn = 1`` units: ratio ``c``, scale
         ``1/c``) with ``mu((theta, inf)) = kappa``.
     outliers : ndarray of int
-        Number of signal directions whose kept matrix ``S`` has an outlier eigenvalue above the
-        bulk (kept, with its residue added).
+        Number of kept outlier eigenvalues of ``S`` above the bulk (one per signal direction at
+        most; the ``k`` largest when there are more than ``k``), their residues added.
     status : ndarray of int8
         :class:`~rmtrisk.status.Status` codes: SUCCESS; AT_EDGE when ``kappa`` keeps everything
         (full width, closed form, values computed); MAX_ITERATIONS when two outer rules did not
@@ -121,142 +124,6 @@ class SkipRidgeReferenceResult(NamedTuple):
 # ============================================================================================
 # compiled path
 # ============================================================================================
-@compiled
-def kept_averages(zeta, lam, c, m, dm, xs, ws, n, atom, first_only, out):
-    """The eleven averages at ``zeta`` from the inner rule and ``m(zeta), m'(zeta)``."""
-    acc = np.zeros(_NFORMS)
-    for j in range(n):
-        v = K.skip_ridge_smooth(xs[j], zeta, lam, c)
-        for i in range(_NFORMS):
-            acc[i] += ws[j] * v[i]
-    if atom > 0.0:
-        v = K.skip_ridge_smooth(0.0, zeta, lam, c)
-        for i in range(_NFORMS):
-            acc[i] += atom * v[i]
-    pc = K.skip_ridge_poles(zeta, lam, c)
-    for i in range(_NFORMS):
-        if first_only and i >= 5:
-            out[i] = complex(math.nan, 0.0)
-        elif i < 5:
-            out[i] = acc[i] + pc[i] * m
-        else:
-            out[i] = acc[i] + pc[i] * m + pc[i + 6] * dm
-
-
-@compiled
-def inner_size(c, w, xs, ws, atom):
-    """Smallest inner rule whose integral of ``1/(x - w)`` (``w`` nearest the support) matches
-    the closed-form ``m(w)`` to ``_RTOL``: ``(n, relative residual, converged)``.
-
-    The panels are sized by the distance ``rho`` of the pole ``w < 0`` from the real axis in
-    the angle variable, ``cos(i rho) = (mid - w)/half``.
-    """
-    ref = K.mp_stieltjes_real(w, c, 1.0 - c, 1.0 / c)
-    a, b = K.mp_edges(c, 1.0 - c, 1.0 / c)
-    eps = (a - w) / (0.5 * (b - a))
-    rho = math.log1p(eps + math.sqrt(eps * (2.0 + eps)))   # acosh(1 + eps)
-    rho = max(rho, math.pi * 2.0**-40)                       # at most 41 panels
-    res = math.inf
-    n = 0
-    for idx in range(_INNER_FIRST, _INNER_LAST + 1):
-        n = inner_rule(c, rho, idx, xs, ws)
-        s = atom / (0.0 - w) if atom > 0.0 else 0.0
-        for j in range(n):
-            s += ws[j] / (xs[j] - w)
-        res = abs(s - ref) / abs(ref)
-        if res <= _RTOL:
-            return n, res, True
-    return n, res, False
-
-
-@compiled
-def _edge_eig(zeta, lam, c, pbar, q, sigma, xs, ws, n, atom, f):
-    """Largest eigenvalue of ``lam N`` at real ``zeta >= b`` (outside the bulk)."""
-    m = K.mp_stieltjes_real(zeta, c, 1.0 - c, 1.0 / c)
-    kept_averages(zeta, lam, c, complex(m, 0.0), complex(math.nan, 0.0), xs, ws, n, atom, True, f)
-    return K.skip_ridge_edge(f[0].real, f[1].real, pbar, q, sigma, lam)[0]
-
-
-@compiled
-def _outlier(lam, c, pbar, q, sigma, rnorm, gp, h1, xs, ws, n, atom, f, res):
-    """Residues of the outlier of one direction into ``res[0:3]``; returns 1 if there is one."""
-    a, b = K.mp_edges(c, 1.0 - c, 1.0 / c)
-    g_lo = _edge_eig(b, lam, c, pbar, q, sigma, xs, ws, n, atom, f)
-    if not g_lo < 0.0:
-        return 0
-    lo, hi = b, 2.0 * b
-    g_hi = _edge_eig(hi, lam, c, pbar, q, sigma, xs, ws, n, atom, f)
-    for _ in range(200):
-        if g_hi > 0.0:
-            break
-        lo, g_lo = hi, g_hi
-        hi *= 2.0
-        g_hi = _edge_eig(hi, lam, c, pbar, q, sigma, xs, ws, n, atom, f)
-    # Illinois regula falsi on the increasing eigenvalue
-    side = 0
-    z = hi
-    for _ in range(200):
-        z = (lo * g_hi - hi * g_lo) / (g_hi - g_lo)
-        if not (lo < z < hi):
-            z = 0.5 * (lo + hi)
-        g = _edge_eig(z, lam, c, pbar, q, sigma, xs, ws, n, atom, f)
-        if g > 0.0:
-            hi, g_hi = z, g
-            if side == 1:
-                g_lo *= 0.5
-            side = 1
-        elif g < 0.0:
-            lo, g_lo = z, g
-            if side == -1:
-                g_hi *= 0.5
-            side = -1
-        else:
-            break
-        if hi - lo <= 4.0 * EPS * hi:
-            break
-    m = K.mp_stieltjes_real(z, c, 1.0 - c, 1.0 / c)
-    dm = K.mp_stieltjes_deriv(z, m, c, 1.0 - c, 1.0 / c)
-    kept_averages(z, lam, c, complex(m, 0.0), complex(dm, 0.0), xs, ws, n, atom, False, f)
-    r = K.skip_ridge_outlier(f[0].real, f[1].real, f[2].real, f[3].real, f[4].real, f[5].real,
-                             f[6].real, f[7].real, f[8].real, f[9].real, f[10].real,
-                             pbar, q, sigma, lam, rnorm, gp, h1)
-    res[0], res[1], res[2] = r[0], r[1], r[2]
-    return 1
-
-
-@compiled
-def _outer(n_index, theta, lam, c, sig, pbar, q, rnorm, gp, h1, xs, ws, n_in, atom, f, acc):
-    """One outer rule: ``acc = [T_psi, T_psi2, (Gamma_i, trace_i, frob_i) for each i]``."""
-    a, b = K.mp_edges(c, 1.0 - c, 1.0 / c)
-    mid, half = 0.5 * (a + b), 0.5 * (b - a)
-    cw = (mid - theta) / half
-    om0 = math.acos(min(1.0, max(-1.0, cw)))
-    lo, hi = GL_OFF[n_index], GL_OFF[n_index + 1]
-    r = sig.size
-    for i in range(acc.size):
-        acc[i] = 0.0
-    scale = 0.5 * (math.pi - om0)
-    for j in range(hi - lo):
-        om = om0 + scale * (GL_X[lo + j] + 1.0)
-        wj = scale * GL_W[lo + j]
-        zeta = from_angle(om, a, b)
-        sn = half * math.sin(om)
-        psi, psi_sq = K.skip_ridge_bulk(zeta, lam)
-        dens = wj * sn * sn / (2.0 * math.pi * zeta)
-        acc[0] += dens * psi
-        acc[1] += dens * psi_sq
-        m, dm = K.skip_ridge_boundary_m(zeta, c)
-        kept_averages(zeta, lam, c, m, dm, xs, ws, n_in, atom, False, f)
-        dphi = zeta * (zeta + 2.0 * lam) / ((zeta + lam) * (zeta + lam))
-        jac = wj * sn * dphi / math.pi
-        for i in range(r):
-            J = K.skip_ridge_node(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9],
-                                  f[10], pbar, q, sig[i], lam, rnorm, gp, h1)
-            acc[2 + 3 * i] += jac * J[0].imag
-            acc[3 + 3 * i] += jac * J[1].imag
-            acc[4 + 3 * i] += jac * J[2].imag
-
-
 @compiled
 def _full_width(c, lam, sig, ell, e2te, d, pbar, q, rnorm, gp, xs, ws, n_in, theta, status,
                 inner_res):
@@ -312,21 +179,22 @@ def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
     if full:
         return _full_width(c, lam, sig, ell, e2te, d, pbar, q, rnorm, gp, xs, ws, n_in, theta,
                            status, inner_res)
-    f = np.empty(_NFORMS, dtype=np.complex128)
+    f = np.empty(NFORMS, dtype=np.complex128)
     # outlier residues do not depend on the outer rule
     extra = np.zeros(3 * r)
-    vals = np.empty(3)
-    n_out = 0
+    where = np.full(r, -math.inf)
+    vals = np.empty(4)
     for i in range(r):
-        if _outlier(lam, c, pbar, q, sig[i], rnorm, gp, h1, xs, ws, n_in, atom, f, vals):
-            n_out += 1
+        if outlier(lam, c, pbar, q, sig[i], rnorm, gp, h1, xs, ws, n_in, atom, f, vals):
             extra[3 * i], extra[3 * i + 1], extra[3 * i + 2] = vals[0], vals[1], vals[2]
+            where[i] = vals[3]
+    n_out = keep_top_outliers(where, extra, kappa * d)
     acc = np.empty(2 + 3 * r)
     bias = variance = math.nan
     diff = math.inf
     nodes = 0
     for idx in range(_OUTER_FIRST, _OUTER_LAST + 1):
-        _outer(idx, theta, lam, c, sig, pbar, q, rnorm, gp, h1, xs, ws, n_in, atom, f, acc)
+        outer_rule(idx, theta, lam, c, sig, pbar, q, rnorm, gp, h1, xs, ws, n_in, atom, f, acc)
         nodes = SIZES[idx]
         G = Tr = Fr = 0.0
         for i in range(r):
@@ -337,7 +205,7 @@ def _cell(c, kappa, lam, sig, ell, e2te, d, maxiter):
         if idx > _OUTER_FIRST:
             diff = abs(new_bias - bias) + abs(new_var - variance)
         bias, variance = new_bias, new_var
-        if diff <= _RTOL * (abs(bias) + abs(variance)):
+        if diff <= RTOL * (abs(bias) + abs(variance)):
             break
     else:
         status = _MAX_ITERATIONS
@@ -490,7 +358,7 @@ def _outlier_reference(lam, c, pbar, q, sigma, rnorm, gp, h1, b):
         lo, hi = hi, 2 * hi
     z = mpmath.findroot(eig, (lo, hi), solver="anderson")
     f = [mpmath.re(v) for v in _forms_reference(z, lam, c, inside=False)]
-    return mp_call("skip_ridge_outlier", *f, pbar, q, sigma, lam, rnorm, gp, h1)
+    return mp_call("skip_ridge_outlier", *f, pbar, q, sigma, lam, rnorm, gp, h1), z
 
 
 def _full_width_reference(c, lam, a, b, sigmas, ell, et, dd, pbar, q, rnorm, gp, theta, status):
@@ -575,13 +443,17 @@ def skip_ridge_reference(c: Any, kappa: Any, reg: Any, eta2_train: Any, eta2_tes
 
         tot = [mpmath.quad(lambda om, j=j: node(om)[j], [om0, mpmath.pi])
                for j in range(2 + 3 * len(sigmas))]
+        found = {i: _outlier_reference(lam, c_, pbar, q, sg, rnorm, gp, h1, b)
+                 for i, sg in enumerate(sigmas)}
+        # the k largest outliers are kept (see keep_top_outliers)
+        ranked = sorted((i for i in found if found[i] is not None), key=lambda i: -found[i][1])
+        kept = set(ranked[:int(float(kk) * d + 0.5)])
+        n_out = len(kept)
         G = Tr = Fr = mpmath.mpf(0)
-        n_out = 0
-        for i, (sg, li) in enumerate(zip(sigmas, ell, strict=True)):
+        for i, li in enumerate(ell):
             gam, tr, fr = tot[2 + 3 * i: 5 + 3 * i]
-            res = _outlier_reference(lam, c_, pbar, q, sg, rnorm, gp, h1, b)
-            if res is not None:
-                n_out += 1
+            if i in kept:
+                res = found[i][0]
                 gam, tr, fr = gam + res[0], tr + res[1], fr + res[2]
             G += mpmath.mpf(float(li)) * gam
             Tr += tr
