@@ -56,3 +56,15 @@ def test_tie_average_agrees_with_monte_carlo():
     for p in (a, b):
         mc = monte_carlo_risk(p, reps=60, seed=2, blas_threads=1)
         assert abs(mc.risk - theory) <= 4 * mc.stderr
+
+
+def test_near_tie_above_the_interpolation_threshold_is_resolved_exactly():
+    """c > 1, reg = 0: Y^+ Y = I, the kept directions are the top singular values exactly, so a
+    near-tie at the cutoff is an ordinary problem: SUCCESS, and it agrees with Monte Carlo."""
+    p = Problem(d=400, c=2.0, sv=[1.5, 1.0 + 1e-3, 1.0, 0.5], test_energy=[0.1, 0.2, 1.0, 0.1],
+                k=2)
+    assert cutoff_gap(p) < NEAR_TIE_RTOL
+    res = asymptotic_risk(p)
+    assert res.status is Status.SUCCESS and not res.message
+    mc = monte_carlo_risk(p, reps=300, seed=5)
+    assert abs(res.risk - mc.risk) <= max(4 * mc.stderr, 5e-3 * mc.risk)

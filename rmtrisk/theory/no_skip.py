@@ -77,10 +77,14 @@ def evaluate(problem: Problem, finite_size: bool = False, limit: bool = False) -
 
     Near-ties at the bottleneck cutoff (:func:`cutoff_gap`): exact ties give the leading-order
     average over the tied block (:func:`tie_averaged`) without the interaction term, which is
-    not derived for a cut block; near-ties are flagged ILL_CONDITIONED.
+    not derived for a cut block; near-ties are flagged ILL_CONDITIONED, except for ``c > 1`` at
+    ``reg = 0``, where the kept directions are the top singular values exactly.
     """
     gap = cutoff_gap(problem)
-    if gap <= NEAR_TIE_RTOL:
+    # c > 1, lambda = 0: the critical point keeps the top eigenvectors of X Y^+ Y X^T = X X^T
+    # exactly (Y^+ Y = I_N), so a near-tie is resolved by the singular values themselves
+    exact_selection = problem.reg == 0 and problem.c > 1
+    if gap <= TIE_RTOL or (gap <= NEAR_TIE_RTOL and not exact_selection):
         bias, variance = _limit(tie_averaged(problem))
         if gap <= TIE_RTOL:
             return Evaluation(bias, variance, message=(
