@@ -16,21 +16,31 @@ import math
 import numpy as np
 
 from ..problem import Problem
-from ..status import Status
 from .bottleneck import bottleneck_risk, kept_mask
 from .corrections import interaction_correction, ridge_interaction_risk
+from .corrections.interaction import SAMPLED_PAIRS, sampled_risk
 from .evaluation import TERMS_FINITE_SIZE, TERMS_INTERACTION, Evaluation
 from .ridge import ridge_risk
 
-__all__ = ["NEAR_TIE_RTOL", "SMALL_REG", "TIE_RTOL", "cutoff_gap", "evaluate", "tie_averaged"]
+__all__ = ["NEAR_TIE_RTOL", "SMALL_REG", "TIE_RTOL", "cutoff_gap", "evaluate", "near_tie_gap",
+           "tie_averaged"]
 
 
 #: Relative gap between a kept and a dropped singular value below which they count as tied.
 TIE_RTOL = 1e-9
-#: Relative gap below which a kept and a dropped direction are nearly tied: the leading order
-#: (which direction the bottleneck keeps) and the interaction term (which divides by the gap)
-#: are not trusted there.
+#: Smallest relative gap at the cutoff treated as a near-tie (see :func:`near_tie_gap`).
 NEAR_TIE_RTOL = 1e-2
+
+
+def near_tie_gap(problem: Problem) -> float:
+    """Relative gap at the cutoff below which the kept directions are decided by fluctuations.
+
+    The quadratic forms that select the kept directions fluctuate by ``O(min(d, N)^-1/2)``
+    relative; below three times that (and at least ``NEAR_TIE_RTOL``) their second-order
+    expansion, which divides by the gap, is not trusted and the expectation is sampled. Above
+    it the two agree (to 1e-4 relative at a gap of 0.1, d = 500, in tests/test_ties.py).
+    """
+    return max(NEAR_TIE_RTOL, 3.0 / math.sqrt(min(problem.d, problem.n)))
 
 
 def cutoff_gap(problem: Problem) -> float:
@@ -75,28 +85,33 @@ SMALL_REG = 1e-2
 def evaluate(problem: Problem, finite_size: bool = False, limit: bool = False) -> Evaluation:
     """The model without skip connection: limit, limit + interaction, or finite size.
 
-    Near-ties at the bottleneck cutoff (:func:`cutoff_gap`): exact ties give the leading-order
-    average over the tied block (:func:`tie_averaged`) without the interaction term, which is
-    not derived for a cut block; near-ties are flagged ILL_CONDITIONED, except for ``c > 1`` at
-    ``reg = 0``, where the kept directions are the top singular values exactly.
+    Near-ties at the bottleneck cutoff (:func:`cutoff_gap` at most :func:`near_tie_gap`): which
+    directions are kept is decided by the ``O(d^-1/2)`` fluctuations of the quadratic forms,
+    so the correction takes the expectation of the exact map over them by sampling
+    (:func:`rmtrisk.theory.corrections.interaction.sampled_expectation`), which is uniform in
+    the gap: it tends to the top-``k`` value with interaction as the gap grows and to the
+    average over the tied block as it closes. For ``c > 1`` at ``reg = 0`` the kept directions
+    are the top singular values exactly (no near-tie issue); exact ties there, and with
+    ``limit=True``, give the leading-order average over the tied block (:func:`tie_averaged`).
     """
     gap = cutoff_gap(problem)
     # c > 1, lambda = 0: the critical point keeps the top eigenvectors of X Y^+ Y X^T = X X^T
-    # exactly (Y^+ Y = I_N), so a near-tie is resolved by the singular values themselves
+    # exactly (Y^+ Y = I_N), so a near-tie is resolved by the singular values themselves;
+    # otherwise the fluctuations of the quadratic forms decide which directions are kept
     exact_selection = problem.reg == 0 and problem.c > 1
-    if gap <= TIE_RTOL or (gap <= NEAR_TIE_RTOL and not exact_selection):
+    sampled = gap <= near_tie_gap(problem) and not exact_selection
+    if gap <= TIE_RTOL and (limit or exact_selection):
         bias, variance = _limit(tie_averaged(problem))
-        if gap <= TIE_RTOL:
-            return Evaluation(bias, variance, message=(
-                "equal singular values straddle the bottleneck cutoff: leading-order average "
-                "over the tied block (no interaction term)"))
-        return Evaluation(bias, variance, Status.ILL_CONDITIONED, message=(
-            f"singular values within a relative gap {gap:.2g} straddle the bottleneck cutoff: "
-            "which direction is kept is decided by O(d^-1/2) fluctuations; the limit is "
-            "returned but not trusted"))
+        return Evaluation(bias, variance, message=(
+            "equal singular values straddle the bottleneck cutoff: leading-order average "
+            "over the tied block"))
     bias, variance = _limit(problem)
     if limit or not np.isfinite(bias + variance):
         return Evaluation(bias, variance)
+    note = (f"singular values within a relative gap {gap:.2g} straddle the bottleneck cutoff: "
+            f"expectation over the fluctuations that decide which are kept ({SAMPLED_PAIRS} "
+            "antithetic Gaussian draws)"
+            if sampled else "")
     lam = problem.reg / problem.eta2_train
     if problem.c < 1 and 0 < lam < SMALL_REG:
         # c < 1, small lambda: the N-side forms carry the 1/lambda of the N - d zero
@@ -104,14 +119,16 @@ def evaluate(problem: Problem, finite_size: bool = False, limit: bool = False) -
         # lambda, so interpolate it linearly between lambda = 0 and SMALL_REG (noise units).
         at_zero = problem.replace(reg=0.0)
         at_edge = problem.replace(reg=SMALL_REG * problem.eta2_train)
-        c0 = np.subtract(_corrected(at_zero, finite_size), _limit(at_zero))
-        c1 = np.subtract(_corrected(at_edge, finite_size), _limit(at_edge))
+        c0 = np.subtract(_corrected(at_zero, finite_size, sampled), _limit(at_zero))
+        c1 = np.subtract(_corrected(at_edge, finite_size, sampled), _limit(at_edge))
         d_bias, d_variance = c0 + (lam / SMALL_REG) * (c1 - c0)
     else:
-        d_bias, d_variance = np.subtract(_corrected(problem, finite_size), (bias, variance))
+        d_bias, d_variance = np.subtract(_corrected(problem, finite_size, sampled),
+                                         (bias, variance))
     return Evaluation(bias + float(d_bias), variance + float(d_variance),
                       finite_size=finite_size,
-                      terms=TERMS_FINITE_SIZE if finite_size else TERMS_INTERACTION)
+                      terms=TERMS_FINITE_SIZE if finite_size else TERMS_INTERACTION,
+                      message=note)
 
 
 def _limit(problem: Problem) -> tuple[float, float]:
@@ -121,16 +138,24 @@ def _limit(problem: Problem) -> tuple[float, float]:
     return bottleneck_risk(problem, False)
 
 
-def _corrected(problem: Problem, finite_size: bool) -> tuple[float, float]:
+def _corrected(problem: Problem, finite_size: bool, sampled: bool = False
+               ) -> tuple[float, float]:
     """``(bias, variance)`` with the interaction (and with ``finite_size`` every finite-``d``
-    term); the variance interaction for ``c < 1`` only at ``reg > 0`` (docs/interaction.md)."""
+    term); the variance interaction for ``c < 1`` only at ``reg > 0`` (docs/interaction.md).
+    ``sampled``: the expectation of the exact map over the fluctuations by sampling instead of
+    its second-order expansion around the leading order (near-ties at the cutoff, where the
+    leading order's choice of kept directions is not what the critical point keeps)."""
     if problem.reg > 0:
-        if finite_size:  # O(1/d): mean shift of the traces + interaction (docs/interaction.md)
-            bias, variance, _, _ = ridge_interaction_risk(problem, finite_size=True)
+        if sampled or finite_size:
+            # finite_size: O(1/d) mean shift of the traces + interaction (docs/interaction.md)
+            target = _canonical(problem) if sampled else problem
+            bias, variance, _, _ = ridge_interaction_risk(target, finite_size, sampled)
             return bias, variance
         bias, variance = ridge_risk(problem)
         _, _, d_bias, d_variance = ridge_interaction_risk(problem, finite_size=False)
         return bias + d_bias, variance + d_variance
+    if sampled:
+        return sampled_risk(_canonical(problem), finite_size)[:2]
     if finite_size:
         return bottleneck_risk(problem, True)
     bias, variance = bottleneck_risk(problem, False)
@@ -138,3 +163,16 @@ def _corrected(problem: Problem, finite_size: bool) -> tuple[float, float]:
     if problem.c > 1:  # c < 1: the variance stays at its limit, as with finite_size (docs)
         variance += d_variance
     return bias + d_bias, variance
+
+
+def _canonical(problem: Problem) -> Problem:
+    """``problem`` with the directions of every block of equal singular values ordered by test
+    energy (the risk does not depend on that labelling; the sampled expectation then does not
+    either, draw for draw). Critical sets other than the top-``k`` are left as they are."""
+    if problem.critical_set is not None:
+        return problem
+    sv, ell = problem.sv_array, problem.test_energy_array
+    order = np.lexsort((-ell, -sv))
+    if np.array_equal(order, np.arange(sv.size)):
+        return problem
+    return problem.replace(sv=sv[order].tolist(), test_energy=ell[order].tolist())

@@ -62,11 +62,12 @@ from __future__ import annotations
 import numpy as np
 
 from ...problem import Problem
-from ..one_layer import resolvent_moments
+from ..one_layer import direction_factors, resolvent_moments
 
-__all__ = ["fluctuation_weights", "interaction_correction", "interaction_moments",
-           "reduced_statistics", "ridge_fluctuation_weights", "ridge_interaction_risk",
-           "ridge_reduced_statistics", "ridge_spectral_moments"]
+__all__ = ["SAMPLED_PAIRS", "fluctuation_weights", "interaction_correction",
+           "interaction_moments", "reduced_statistics", "ridge_fluctuation_weights",
+           "ridge_interaction_risk", "ridge_reduced_statistics", "ridge_spectral_moments",
+           "sampled_expectation", "sampled_risk"]
 
 _REL_STEP = 1e-3
 
@@ -156,7 +157,7 @@ def _leading_matrices(sv: np.ndarray, a: float, q: float, na: float, nq: float
 
 
 def reduced_statistics(m: np.ndarray, n2: np.ndarray, sv: np.ndarray, kept: np.ndarray,
-                       overparam: bool) -> tuple[np.ndarray, float]:
+                       overparam: bool, with_projector: bool = False):
     """Exact per-direction bias ``||(I - W) u_i||^2`` and ``||W||_F^2`` from ``2r x 2r`` forms.
 
     Parameters
@@ -179,25 +180,40 @@ def reduced_statistics(m: np.ndarray, n2: np.ndarray, sv: np.ndarray, kept: np.n
         ``||(I - W) u_i||^2``.
     frob2 : float
         ``||W||_F^2``.
+    kept_weights : ndarray, shape (r,)
+        With ``with_projector``: the diagonal ``u_i^T P u_i`` of the kept projector.
+
+    ``m`` and ``n2`` may be stacks ``(..., 2r, 2r)``; the results then carry the stack axes.
     """
     r = sv.size
     minv = np.linalg.inv(m)
     if overparam:
-        g = np.eye(r) - minv[:r, r:] / sv[None, :]
-        proj = np.zeros((r, r))
-        proj[kept, kept] = 1.0
-        frob2 = -float(np.sum(np.diag(minv[:r, :r])[kept]))
+        g = np.eye(r) - minv[..., :r, r:] / sv
+        proj = np.zeros(m.shape[:-2] + (r, r))
+        proj[..., kept, kept] = 1.0
+        diag = np.diagonal(minv[..., :r, :r], axis1=-2, axis2=-1)
+        frob2 = -np.sum(diag[..., kept], axis=-1)
     else:
-        g = np.eye(r) - minv[r:, :r] / sv[None, :]
-        core = np.diag(sv**2) - minv[r:, r:]
-        _, vec = np.linalg.eigh(0.5 * (core + core.T))
-        sel = vec[:, ::-1][:, kept]
-        proj = sel @ sel.T
+        g = np.eye(r) - minv[..., r:, :r] / sv
+        core = np.diag(sv**2) - minv[..., r:, r:]
+        _, vec = np.linalg.eigh(0.5 * (core + _t(core)))
+        sel = vec[..., ::-1][..., kept]
+        proj = sel @ _t(sel)
         # ||W||^2 = tr(P S V^T Y^+ Y^+T V S),  Y^+T V S = Q' B' M^{-1} [0; I]
-        z = minv[:, r:]
-        frob2 = float(np.sum(proj * (z.T @ n2 @ z)))
+        z = minv[..., :, r:]
+        frob2 = np.sum(proj * (_t(z) @ n2 @ z), axis=(-2, -1))
     resid = np.eye(r) - proj @ g
-    return np.sum(resid**2, axis=0), frob2
+    bias = np.sum(resid**2, axis=-2)
+    if m.ndim == 2:
+        frob2 = float(frob2)
+    if with_projector:
+        return bias, frob2, np.diagonal(proj, axis1=-2, axis2=-1).copy()
+    return bias, frob2
+
+
+def _t(a: np.ndarray) -> np.ndarray:
+    """Transpose of the last two axes (stacks of matrices)."""
+    return np.swapaxes(a, -1, -2)
 
 
 def _directions(r: int, w: np.ndarray):
@@ -227,6 +243,65 @@ def _second_order(stats, m0: np.ndarray, n0: np.ndarray, w: np.ndarray
         dn[i, j] = dn[j, i] = h * amp[1]
         second += 0.5 * (stats(m0 + dm, n0 + dn) + stats(m0 - dm, n0 - dn) - 2.0 * base) / h**2
     return base, second
+
+
+#: Antithetic pairs of Gaussian draws of the quadratic forms in :func:`sampled_expectation`.
+SAMPLED_PAIRS = 2048
+
+
+def _canonical_factors(r: int, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Linear maps from independent standard normals to ``(Delta, Delta_N)``, flattened.
+
+    Per entry ``i <= j`` the ``2 x 2`` covariance of ``(dK, dN)`` (:func:`_directions`) is
+    factored by its lower Cholesky factor (positive diagonal): a canonical choice, so that a
+    joint rescaling of signal and noise rescales every draw exactly.
+    """
+    rows_k, rows_n = [], []
+    size = 2 * r
+    for i in range(size):
+        for j in range(i, size):
+            block = 0 if j < r else (1 if i < r else 2)
+            (a, b), (_, c) = (2.0 if i == j else 1.0) * w[block]
+            if a > 0:
+                cols = ((np.sqrt(a), b / np.sqrt(a)), (0.0, np.sqrt(max(c - b * b / a, 0.0))))
+            else:
+                cols = ((0.0, np.sqrt(max(c, 0.0))),)
+            for dk, dn in cols:
+                if dk == 0.0 and dn == 0.0:
+                    continue
+                ek, en = np.zeros((size, size)), np.zeros((size, size))
+                ek[i, j] = ek[j, i] = dk
+                en[i, j] = en[j, i] = dn
+                rows_k.append(ek.ravel())
+                rows_n.append(en.ravel())
+    return np.array(rows_k), np.array(rows_n)
+
+
+def sampled_expectation(stats, m0: np.ndarray, n0: np.ndarray, w: np.ndarray,
+                        pairs: int = SAMPLED_PAIRS, seed: int = 0
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """``E stats(M0 + Delta, N0 + Delta_N)`` over the Gaussian fluctuations, and its standard
+    error, by sampling.
+
+    The same fluctuation model as :func:`_second_order`, but the expectation of the exact map
+    itself rather than its second-order Taylor term: uniform in the gaps between the
+    eigenvalues that select the kept directions, where the map is not smooth (near-ties at the
+    bottleneck cutoff, whose kept subspace is decided by the fluctuations). ``pairs``
+    antithetic pairs ``(Delta, -Delta)`` from a fixed seed: deterministic, and the linear term
+    cancels exactly wherever the map is smooth. ``stats`` takes stacks of matrices.
+    """
+    size = m0.shape[0]
+    fk, fn = _canonical_factors(size // 2, w)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, size, 20261203]))
+    means = []
+    for start in range(0, pairs, 512):
+        z = rng.standard_normal((min(512, pairs - start), fk.shape[0]))
+        dm = (z @ fk).reshape(-1, size, size)
+        dn = (z @ fn).reshape(-1, size, size)
+        means.append(0.5 * (np.asarray(stats(m0 + dm, n0 + dn))
+                            + np.asarray(stats(m0 - dm, n0 - dn))))
+    values = np.concatenate(means)
+    return values.mean(axis=0), values.std(axis=0, ddof=1) / np.sqrt(values.shape[0])
 
 
 def interaction_correction(problem: Problem, finite_size: bool = False) -> tuple[float, float]:
@@ -263,8 +338,38 @@ def interaction_correction(problem: Problem, finite_size: bool = False) -> tuple
         b, f2 = reduced_statistics(m, n2, sv, kept, overparam)
         return np.array([float(ell @ b), f2])
 
+    scale = problem.eta2_test / problem.d
     base, second = _second_order(stats, m0, n0, w)
-    return float(second[0]), float(problem.eta2_test * second[1] / problem.d)
+    return float(second[0]), float(scale * second[1])
+
+
+def sampled_risk(problem: Problem, finite_size: bool = False
+                 ) -> tuple[float, float, float]:
+    """``(bias, variance, error)`` of the no-skip critical point at ``lambda = 0``, ``c < 1``,
+    as the expectation of the exact map over the fluctuations (:func:`sampled_expectation`).
+
+    For near-ties at the bottleneck cutoff, where which directions are kept is decided by the
+    fluctuations. The bias is the sampled mean of the exact per-direction bias; the variance
+    keeps its limiting factors ``v_i`` (as without near-tie, docs/interaction.md) mixed by the
+    kept weights: ``(eta2_test / d) sum_i E[u_i^T P u_i] v_i``. ``error`` is the sampling
+    standard error of the bias.
+    """
+    if problem.skip or problem.reg != 0 or problem.d >= problem.n:
+        raise ValueError("sampled_risk covers the model without skip, lambda = 0, c < 1")
+    a, q, q2, _, _ = interaction_moments(problem, finite_size)
+    sv = problem.sv_array
+    ell = problem.test_energy_array
+    kept = np.asarray(problem.kept, dtype=int) - 1
+    m0, n0 = _leading_matrices(sv, a, q, a * q, q2)
+
+    def stats(m: np.ndarray, n2: np.ndarray) -> np.ndarray:
+        b, _, p = reduced_statistics(m, n2, sv, kept, False, with_projector=True)
+        return np.concatenate(((b @ ell)[:, None], p), axis=1)
+
+    mean, err = sampled_expectation(stats, m0, n0, fluctuation_weights(problem, finite_size))
+    _, v = direction_factors(problem.snr, problem.d, problem.n, finite_size=False)
+    return (float(mean[0]), float(problem.eta2_test * np.dot(mean[1:], v) / problem.d),
+            float(err[0]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -372,19 +477,19 @@ def ridge_reduced_statistics(m: np.ndarray, n2: np.ndarray, sv: np.ndarray, lam:
     """
     r = sv.size
     minv = np.linalg.inv(m)
-    g = np.eye(r) - minv[:r, r:] / sv[None, :]
-    m11 = minv[:r, :r]
+    g = np.eye(r) - minv[..., :r, r:] / sv
+    m11 = minv[..., :r, :r]
     core = np.diag(sv**2) + lam * m11
-    _, vec = np.linalg.eigh(0.5 * (core + core.T))
-    sel = vec[:, ::-1][:, kept]
-    proj = sel @ sel.T
-    z = minv[:, :r]
-    frob2 = float(np.sum(proj * (-m11 - lam * (z.T @ n2 @ z))))
+    _, vec = np.linalg.eigh(0.5 * (core + _t(core)))
+    sel = vec[..., ::-1][..., kept]
+    proj = sel @ _t(sel)
+    z = minv[..., :, :r]
+    frob2 = np.sum(proj * (-m11 - lam * (_t(z) @ n2 @ z)), axis=(-2, -1))
     resid = np.eye(r) - proj @ g
-    return np.sum(resid**2, axis=0), frob2
+    return np.sum(resid**2, axis=-2), (float(frob2) if m.ndim == 2 else frob2)
 
 
-def ridge_interaction_risk(problem: Problem, finite_size: bool = True
+def ridge_interaction_risk(problem: Problem, finite_size: bool = True, sampled: bool = False
                            ) -> tuple[float, float, float, float]:
     """Finite-size no-skip risk at ``lambda > 0``: ``(bias, variance, delta_bias, delta_var)``.
 
@@ -410,9 +515,14 @@ def ridge_interaction_risk(problem: Problem, finite_size: bool = True
 
     def stats(m: np.ndarray, n2: np.ndarray) -> np.ndarray:
         b, f2 = ridge_reduced_statistics(m, n2, sv, lam, kept)
-        return np.array([float(ell @ b), f2])
+        out = np.stack([b @ ell, f2], axis=-1)
+        return out
 
-    base, second = _second_order(stats, m0, n0, w)
+    if sampled:  # uniform in the gaps of a near-tie (sampled_expectation)
+        base = stats(m0, n0)
+        second = sampled_expectation(stats, m0, n0, w)[0] - base
+    else:
+        base, second = _second_order(stats, m0, n0, w)
     scale = problem.eta2_test / problem.d
     return (float(base[0] + second[0]), float(scale * (base[1] + second[1])),
             float(second[0]), float(scale * second[1]))
