@@ -55,23 +55,25 @@ def cutoff_gap(problem: Problem) -> float:
 
 
 def tie_averaged(problem: Problem) -> Problem:
-    """``problem`` with the test energies averaged over every tied block cut by the bottleneck.
+    """``problem`` with the test energies averaged over every tied block the critical point cuts.
 
     The critical point keeps a uniformly random subspace of a block of equal singular values
     that the cutoff cuts, so each direction of the block is kept with the same probability; the
     risk is linear in which directions are kept and every direction of the block has the same
     factors, so the average over the block equals the risk with the block's test energies
-    replaced by their mean. Blocks the cutoff does not cut are left as they are.
+    replaced by their mean. Blocks the critical set does not cut are left as they are (a
+    critical set that keeps some ranks of a tied block keeps a random subspace of it too).
     """
-    if problem.critical_set is not None or cutoff_gap(problem) > TIE_RTOL:
+    if cutoff_gap(problem) > TIE_RTOL:
         return problem
     sv, ell = problem.sv_array, problem.test_energy_array.copy()
+    kept = kept_mask(problem)
     start = 0
     while start < sv.size:
         stop = start + 1
         while stop < sv.size and sv[start] - sv[stop] <= TIE_RTOL * sv[start]:
             stop += 1
-        if start < problem.k < stop:
+        if 0 < kept[start:stop].sum() < stop - start:  # the block is cut
             ell[start:stop] = ell[start:stop].mean()
         start = stop
     return problem.replace(test_energy=ell.tolist())
@@ -102,9 +104,12 @@ def evaluate(problem: Problem, finite_size: bool = False, limit: bool = False) -
     sampled = gap <= near_tie_gap(problem) and not exact_selection
     if gap <= TIE_RTOL and (limit or exact_selection):
         bias, variance = _limit(tie_averaged(problem))
-        return Evaluation(bias, variance, message=(
-            "equal singular values straddle the bottleneck cutoff: leading-order average "
-            "over the tied block"))
+        note = ("equal singular values straddle the bottleneck cutoff: leading-order average "
+                "over the tied block")
+        if exact_selection and not limit:
+            note += ("; for c > 1 at reg = 0 the critical point is then not unique (any basis "
+                     "of the block), and which one a solver returns is its tie-breaking")
+        return Evaluation(bias, variance, message=note)
     bias, variance = _limit(problem)
     if limit or not np.isfinite(bias + variance):
         return Evaluation(bias, variance)
