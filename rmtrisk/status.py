@@ -54,7 +54,8 @@ class Status(IntEnum):
         skip connection): the formula is outside its domain of validity there.
     ILL_CONDITIONED
         The value is returned but not trusted: the formula divides by a quantity that is too
-        small there (e.g. nearly equal singular values on both sides of the bottleneck cutoff).
+        small there. (Nearly equal singular values at the bottleneck cutoff used to be; they are
+        now handled by sampling, docs/interaction.md §7.)
     """
 
     SUCCESS = 0
