@@ -23,7 +23,8 @@ def make(c, kappa=0.1, strong=False):
 
 
 def risk_at(p, reg):
-    return asymptotic_risk(p.replace(reg=reg)).risk
+    """The risk that optimal_regularization minimizes: the d -> infinity limit."""
+    return asymptotic_risk(p.replace(reg=reg), limit=True).risk
 
 
 @pytest.mark.parametrize("c, kappa, strong", [(0.9, 0.1, False), (1.2, 0.3, False),
@@ -32,7 +33,7 @@ def test_skip_lambda_star_is_a_local_minimum(c, kappa, strong):
     p = make(c, kappa, strong)
     lam, risk = optimal_regularization(p)
     assert LOWER * 1.01 < lam < 1e4
-    # the returned risk is the asymptotic risk at lambda*
+    # the returned risk is the limiting risk at lambda*
     assert risk == pytest.approx(risk_at(p, lam), rel=1e-12)
     for f in (1 - 1e-2, 1 + 1e-2):
         assert risk_at(p, lam * f) >= risk
@@ -59,7 +60,7 @@ def test_skip_in_distribution_lambda_star_decreases_above_c_one():
     assert all(a > b for a, b in zip(lams, lams[1:], strict=False))
     assert lams[-1] == pytest.approx(LOWER, rel=1e-5)
     for c, o in zip(cs, opts, strict=True):
-        r0 = asymptotic_risk(make(c).replace(reg=0.0), throw=False).risk
+        r0 = asymptotic_risk(make(c).replace(reg=0.0), limit=True, throw=False).risk
         # up to the offset of the lower bound lambda = 1e-6 (c = 4: R(1e-6) - R(0) ~ 1e-9)
         assert o.risk <= r0 * (1 + 1e-8)
 
@@ -71,7 +72,7 @@ def test_skip_strong_signal_has_two_branches():
     low = optimal_regularization(make(1.1, strong=True))
     assert low.reg == pytest.approx(LOWER, rel=1e-5)
     assert low.risk == pytest.approx(
-        asymptotic_risk(make(1.1, strong=True).replace(reg=0.0)).risk, rel=1e-5)
+        asymptotic_risk(make(1.1, strong=True).replace(reg=0.0), limit=True).risk, rel=1e-5)
     assert optimal_regularization(make(2.0, strong=True)).reg > 10
 
 

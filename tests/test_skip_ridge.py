@@ -120,12 +120,14 @@ def test_kernel_printer_parenthesizes_reciprocal_sums():
 @pytest.mark.parametrize("kappa", [0.1, 0.3])
 def test_lambda_to_zero_reproduces_the_lambda_zero_formulas(c, kappa):
     """c > 1: the proportional skip engine; c < 1: the closed form of docs/skip_under.md. The
-    gap is linear in lambda down to 1e-9 (no loss of precision as lambda -> 0)."""
+    gap is linear in lambda down to 1e-9 (no loss of precision as lambda -> 0). The limits
+    (the default adds the interaction of signal directions for c > 1:
+    tests/test_skip_interaction.py checks its own lambda -> 0 limit)."""
     base = make(c, kappa=kappa, reg=0.0)
-    r0 = asymptotic_risk(base)
+    r0 = asymptotic_risk(base, limit=True)
     gaps = []
     for lam in (1e-5, 1e-7, 1e-9):
-        r = asymptotic_risk(base.replace(reg=lam))
+        r = asymptotic_risk(base.replace(reg=lam), limit=True)
         gaps.append((r.risk - r0.risk, r.variance - r0.variance))
     for (g1, v1), (g2, v2) in zip(gaps[:-1], gaps[1:], strict=True):
         assert g2 == pytest.approx(g1 / 100, rel=0.02, abs=1e-12)

@@ -173,7 +173,7 @@ def _skip_optimum(problem: Problem, lo: float, hi: float, grid: int) -> OptimalR
     # the lambda = 0 end: finite unless c = 1; lambda* at the lower bound means that no
     # regularization is best (the risk then tends to the lambda = 0 risk from above)
     at_lower = best.reg <= lo * (1 + 1e-6)
-    zero = asymptotic_risk(problem.replace(reg=0.0), throw=False).risk
+    zero = asymptotic_risk(problem.replace(reg=0.0), limit=True, throw=False).risk
     if not at_lower and np.isfinite(zero) and zero < best.risk * (1 - 1e-12):
         warnings.warn(f"lambda = 0 gives a lower risk ({zero:.10g}) than the best lambda in "
                       f"[{lo:g}, {hi:g}] ({best.risk:.10g} at {best.reg:.6g}): no "
@@ -183,7 +183,7 @@ def _skip_optimum(problem: Problem, lo: float, hi: float, grid: int) -> OptimalR
 
 def optimal_regularization(problem: Problem, bounds: tuple[float, float] | None = None,
                            grid: int = 121) -> OptimalRegularization:
-    """Product regularization ``lambda*`` minimizing the asymptotic risk (skip or no skip).
+    """Product regularization ``lambda*`` minimizing the limiting risk (skip or no skip).
 
     A log-spaced scan of ``grid`` points over ``bounds`` locates the best cell, then
     :func:`scipy.optimize.minimize_scalar` (bounded) refines ``log lambda`` between its
@@ -195,7 +195,7 @@ def optimal_regularization(problem: Problem, bounds: tuple[float, float] | None 
 
     ``lambda*`` equal to the lower bound means that no regularization is best: the risk
     increases with ``lambda`` over the scanned interval and tends, as the bound goes to 0, to
-    the ``lambda = 0`` risk ``asymptotic_risk(problem.replace(reg=0))`` (finite unless
+    the ``lambda = 0`` risk ``asymptotic_risk(problem.replace(reg=0), limit=True)`` (finite unless
     ``c = 1``). With skip, that ``lambda = 0`` risk is compared with the result and a
     :class:`RuntimeWarning` is issued if it is lower than the risk at an interior ``lambda*``
     (the risk can have two local minima in ``lambda``; ``docs/ridge.md`` §5).
@@ -229,7 +229,10 @@ def optimal_regularization(problem: Problem, bounds: tuple[float, float] | None 
     Returns
     -------
     OptimalRegularization
-        ``(reg, risk)``; ``risk`` equals ``asymptotic_risk(problem.replace(reg=reg)).risk``.
+        ``(reg, risk)``; ``risk`` equals
+        ``asymptotic_risk(problem.replace(reg=reg), limit=True).risk``: the scan runs on the
+        compiled grid solvers of the ``d -> infinity`` limit, without the ``O(r/d)``
+        interaction that the default adds (``terms``).
 
     Raises
     ------

@@ -28,7 +28,8 @@ from .. import _kernels as K
 from ..engine import skip_grid
 from ..problem import Problem
 from ..status import Status
-from .evaluation import TERMS_FINITE_SIZE, TERMS_LIMIT, Evaluation
+from .corrections import skip_interaction_correction
+from .evaluation import TERMS_FINITE_SIZE, TERMS_INTERACTION, TERMS_LIMIT, Evaluation
 
 __all__ = ["evaluate", "skip_fixed_k_risk", "skip_risk"]
 
@@ -83,8 +84,12 @@ def skip_fixed_k_risk(problem: Problem, finite_size: bool = False) -> tuple[floa
 
 
 def evaluate(problem: Problem, finite_size: bool = False, limit: bool = False) -> Evaluation:
-    """Regime ``skip``: :func:`skip_risk` (``limit`` changes nothing: the formula has no
-    interaction term)."""
+    """Regime ``skip``: :func:`skip_risk`, plus (unless ``limit``) the interaction of signal
+    directions (:func:`rmtrisk.theory.corrections.skip_interaction_correction`)."""
     bias, variance, status, error = skip_risk(problem, finite_size)
-    return Evaluation(bias, variance, status, error, finite_size,
-                      TERMS_FINITE_SIZE if finite_size else TERMS_LIMIT)
+    if limit or status not in (Status.SUCCESS, Status.AT_EDGE):
+        return Evaluation(bias, variance, status, error, finite_size,
+                          TERMS_FINITE_SIZE if finite_size else TERMS_LIMIT)
+    delta_bias, delta_variance = skip_interaction_correction(problem)
+    return Evaluation(bias + delta_bias, variance + delta_variance, status, error, finite_size,
+                      TERMS_FINITE_SIZE if finite_size else TERMS_INTERACTION)
