@@ -9,7 +9,8 @@ the variance: there it is leading order. The default is therefore the best predi
 problem's own ``d`` that is right at leading order in both scalings: the ``d -> infinity``
 limit plus the interaction of signal directions (no skip connection, any ``reg``; in the
 bias on both sides of ``c = 1``, in the variance for ``c > 1`` and for ``reg > 0``, where it is
-the ``O(r/d)`` term of the same order in the spiked scaling).
+the ``O(r/d)`` term of the same order in the spiked scaling; with the skip connection for
+``c > 1``, and ``c = 1`` at ``reg > 0``, docs/skip_interaction.md; not below ``c = 1``).
 ``limit=True`` gives the strict ``d -> infinity`` limit; ``finite_size=True`` adds every
 finite-``d`` correction that is derived (exact Gaussian moments, variance interaction,
 fluctuation corrections).
@@ -58,7 +59,8 @@ class RiskResult:
         Estimated absolute error of ``risk`` from the solver (0 for closed forms).
     terms : str
         Which terms the value contains: ``"limit"`` (strict ``d -> infinity`` limit),
-        ``"limit + interaction O(r/d)"`` (the default without skip connection) or
+        ``"limit + interaction O(r/d)"`` (the default, except the skip connection below
+        ``c = 1``) or
         ``"finite-size"``.
     """
 
