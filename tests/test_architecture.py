@@ -29,6 +29,7 @@ LAZY_IMPORTS = {
     ("rmtrisk.engine.skip_ridge", "rmtrisk.symbolic.skip_ridge"),
     ("rmtrisk.montecarlo.dynamics", "scipy.integrate"),       # gradient flow only
     ("rmtrisk.report.figures", "matplotlib"),                 # optional extra [plot]
+    ("rmtrisk.theory.grid", "pandas"),                         # optional extra [frame]
     ("rmtrisk.report.figures", "matplotlib.pyplot"),
     ("rmtrisk.report.figures", "matplotlib.ticker"),
 }

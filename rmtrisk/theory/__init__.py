@@ -6,12 +6,13 @@
 which terms the value contains. One module per regime (:mod:`.one_layer`, :mod:`.bottleneck`
 and :mod:`.ridge` share the evaluator :mod:`.no_skip`; :mod:`.skip`, :mod:`.skip_under`,
 :mod:`.skip_ridge`), the finite-``d`` corrections in :mod:`.corrections`, the published
-formulas in :mod:`.paper` and the optima in :mod:`.optimal`.
+formulas in :mod:`.paper`, the optima in :mod:`.optimal` and grids of problems in :mod:`.grid`.
 """
 
 from __future__ import annotations
 
 from .evaluation import TERMS_FINITE_SIZE, TERMS_INTERACTION, TERMS_LIMIT, Evaluation
+from .grid import GRID_PARAMETERS, RiskGrid, risk_grid
 from .no_skip import NEAR_TIE_RTOL, SMALL_REG, TIE_RTOL, cutoff_gap, tie_averaged
 from .one_layer import direction_factors
 from .optimal import (
@@ -26,6 +27,7 @@ from .optimal import (
 from .risk import VARIANTS, RiskResult, asymptotic_risk
 
 __all__ = [
+    "GRID_PARAMETERS",
     "NEAR_TIE_RTOL",
     "SMALL_REG",
     "TERMS_FINITE_SIZE",
@@ -37,6 +39,7 @@ __all__ = [
     "OptimalBottleneck",
     "OptimalNoise",
     "OptimalRegularization",
+    "RiskGrid",
     "RiskResult",
     "asymptotic_risk",
     "cutoff_gap",
@@ -45,5 +48,6 @@ __all__ = [
     "optimal_regularization",
     "optimal_training_noise",
     "optimal_training_snr",
+    "risk_grid",
     "tie_averaged",
 ]

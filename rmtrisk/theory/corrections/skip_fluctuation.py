@@ -51,6 +51,7 @@ import numpy as np
 
 from ...engine import stieltjes, threshold
 from ...problem import Problem
+from .quadrature import gauss_legendre
 
 __all__ = ["real_gaussian_mean_shift", "skip_fluctuation_components",
            "skip_fluctuation_correction"]
@@ -70,7 +71,7 @@ def _kept_grid(c: float, kappa: float, nodes: int) -> dict[str, np.ndarray | flo
     """Gauss-Legendre nodes on ``[theta, b]`` in ``x = b - (b - theta) s^2`` (edge singularity)."""
     b = (1.0 + np.sqrt(c)) ** 2 / c
     theta = float(threshold(c, kappa, 1.0 / c).threshold)
-    sn, sw = np.polynomial.legendre.leggauss(nodes)
+    sn, sw = gauss_legendre(nodes)
     sn, sw = 0.5 * (sn + 1.0), 0.5 * sw
     x = b - (b - theta) * sn**2
     wx = sw * 2.0 * (b - theta) * sn
@@ -129,7 +130,7 @@ def _kept_contour(c: float, theta: float, nodes: int) -> tuple[np.ndarray, np.nd
     """
     b = (1.0 + np.sqrt(c)) ** 2 / c
     far, height = b + 1.0, 1.0
-    g, w = np.polynomial.legendre.leggauss(nodes)
+    g, w = gauss_legendre(nodes)
     corners = [theta - 1j * height, far - 1j * height, far + 1j * height, theta + 1j * height,
                theta + 1e-15j]
     zs, dzs = [], []

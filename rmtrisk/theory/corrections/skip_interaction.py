@@ -54,6 +54,7 @@ import numpy as np
 
 from ...engine import threshold
 from ...problem import Problem
+from .quadrature import gauss_legendre
 
 __all__ = ["FORM_FAMILIES", "FormFamily", "skip_interaction_correction",
            "skip_reduced_statistics"]
@@ -133,7 +134,7 @@ def _law_averages(y: float, angle: float, lam: float) -> tuple[np.ndarray, np.nd
     """Nodes ``x`` and weights of ``int_{x > x(angle)} f dmu`` for the Marchenko–Pastur law
     ``mu`` of ``A^T A`` (ratio ``y = N/d < 1``, unit scale), Gauss–Legendre in the angle of
     ``x = 1 + y + 2 sqrt(y) cos(t)``, ``t in (0, angle)`` (``dmu = (2/pi) sin^2 t / x dt``)."""
-    g, w = np.polynomial.legendre.leggauss(_NODES)
+    g, w = gauss_legendre(_NODES)
     t = 0.5 * angle * (g + 1.0)
     x = 1.0 + y + 2.0 * np.sqrt(y) * np.cos(t)
     return x, 0.5 * angle * w * (2.0 / np.pi) * np.sin(t) ** 2 / x
