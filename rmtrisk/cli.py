@@ -7,15 +7,18 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from . import __version__
 from .montecarlo import monte_carlo_risk
 from .problem import Problem
 from .report.figures import risk_curve, risk_curve_figure
 from .report.tables import FORMATS, format_table
+from .serialize import strict_json_value
 from .status import SolverError
 from .theory import (
     VARIANTS,
@@ -23,6 +26,7 @@ from .theory import (
     optimal_bottleneck,
     optimal_regularization,
     optimal_training_noise,
+    risk_grid,
 )
 from .verification import ResultStore, verification_grid, verify_cell
 
@@ -56,6 +60,37 @@ def _ints(text: str) -> list[int]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")\
             from None
+
+
+def _grid_values(name: str, kind: type = float):
+    """argparse type of a grid option: a list ``a,b,c`` or a range ``start:stop:count``
+    (``count`` points, both ends included); ``kind`` is float, int or bool."""
+    def parse(text: str) -> list:
+        text = text.replace(" ", "")
+        try:
+            if kind is bool:
+                words = {"0": False, "1": True, "false": False, "true": True, "no": False,
+                         "yes": True}
+                values = [words[x.lower()] for x in text.split(",") if x]
+            elif ":" in text:
+                lo, hi, count = text.split(":")
+                if int(count) < 1:
+                    raise ValueError
+                values = np.linspace(float(lo), float(hi), int(count)).tolist()
+            else:
+                values = [float(x) for x in text.split(",") if x]
+        except (ValueError, KeyError):
+            what = ("a list of true/false, e.g. false,true" if kind is bool else
+                    "a list a,b,c or a range start:stop:count")
+            raise argparse.ArgumentTypeError(f"--{name}: expected {what}, got {text!r}") from None
+        if not values:
+            raise argparse.ArgumentTypeError(f"--{name}: no values in {text!r}")
+        if kind is int:
+            if any(v != round(v) for v in values):
+                raise argparse.ArgumentTypeError(f"--{name}: expected integers, got {text!r}")
+            values = [int(round(v)) for v in values]
+        return values
+    return parse
 
 
 def _add_problem_options(p: argparse.ArgumentParser) -> None:
@@ -149,6 +184,56 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     if res.message:
         print(f"note: {res.message}")
     return 0 if res.status.ok else 1
+
+
+#: grid options of ``rmtrisk table`` in the order of the table's axes
+_TABLE_AXES = ("c", "n", "k", "kappa", "reg", "eta2_train", "eta2_test", "skip")
+
+
+def _cmd_table(args: argparse.Namespace) -> int:
+    base = Problem.default()
+    grid: dict[str, list] = {name: getattr(args, name) for name in _TABLE_AXES
+                             if getattr(args, name) is not None}
+    if not {"c", "n"} & grid.keys():
+        grid["c"] = [base.c]
+    if not {"k", "kappa"} & grid.keys():
+        grid["k"] = [base.k]
+    for name in ("eta2_train", "eta2_test"):
+        grid.setdefault(name, [getattr(base, name)])
+    spectrum = {name: getattr(args, name) for name in ("sv", "energy", "test_energy")
+                if getattr(args, name) is not None}
+    if "sv" not in spectrum and "energy" not in spectrum:
+        spectrum["energy"] = base.energy.tolist()  # sums to 0.4096 at every c
+    axes = [name for name in _TABLE_AXES if name in grid]
+    shaped = {name: np.reshape(grid[name], [-1 if i == j else 1 for j in range(len(axes))])
+              for i, name in enumerate(axes)}
+    rows = []
+    for d in args.d or [base.d]:
+        res = risk_grid(d=d, **spectrum, **shaped, critical_set=args.critical_set,
+                        variant=args.variant, finite_size=args.finite_size, limit=args.limit)
+        rows += [{"d": d, **row} for row in res.rows()]
+    columns = ["d", *[c for c in rows[0] if c != "d"]] if rows else []
+    machine = args.format in ("csv", "json")
+    text = format_table(rows, columns, fmt=args.format, digits=None if machine else args.digits)
+    bad = sum(row["status"] != "SUCCESS" for row in rows)
+    if args.output:
+        out = Path(args.output)
+        out.write_text(text + "\n", encoding="utf-8")
+        meta = {"command": ["rmtrisk", *args.argv], "version": __version__,
+                "grid": grid, "d": args.d or [base.d], **spectrum,
+                "critical_set": args.critical_set, "variant": args.variant,
+                "finite_size": args.finite_size, "limit": args.limit, "rows": len(rows),
+                "columns": columns}
+        meta_path = out.with_name(out.name + ".meta.json")
+        meta_path.write_text(json.dumps(strict_json_value(meta), indent=2, allow_nan=False)
+                             + "\n", encoding="utf-8")
+        print(f"wrote {out} ({len(rows)} rows) and {meta_path}", file=sys.stderr)
+    else:
+        print(text)
+    if bad:
+        print(f"note: {bad} of {len(rows)} cells are not SUCCESS (see the status column)",
+              file=sys.stderr)
+    return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -345,6 +430,43 @@ def build_parser() -> argparse.ArgumentParser:
     cur.add_argument("--format", choices=FORMATS, default="text")
     cur.set_defaults(func=_cmd_curve)
 
+    tab = add("table", "risk, bias, variance and status over a grid of problems, one row per "
+                       "cell; every grid option takes a list a,b,c or a range start:stop:count")
+    g = tab.add_argument_group("grid (unset options come from the built-in default example; "
+                               "the table is the outer product of the given values)")
+    g.add_argument("--d", type=_grid_values("d", int), help="ambient dimensions d")
+    size = g.add_mutually_exclusive_group()
+    size.add_argument("--n", type=_grid_values("n", int), help="training samples N")
+    size.add_argument("--c", type=_grid_values("c"), help="aspect ratios c = d/N")
+    width = g.add_mutually_exclusive_group()
+    width.add_argument("--k", type=_grid_values("k", int), help="bottleneck widths k")
+    width.add_argument("--kappa", type=_grid_values("kappa"), help="bottleneck ratios k/d")
+    g.add_argument("--reg", type=_grid_values("reg"), help="product regularizations lambda")
+    g.add_argument("--eta2-train", type=_grid_values("eta2-train"), help="training noise levels")
+    g.add_argument("--eta2-test", type=_grid_values("eta2-test"), help="test noise levels")
+    g.add_argument("--skip", type=_grid_values("skip", bool),
+                   help="skip connection: false, true or false,true (default false)")
+    s = tab.add_argument_group("spectrum (shared by every cell; default: the default "
+                               "example's per-sample energies)")
+    spec = s.add_mutually_exclusive_group()
+    spec.add_argument("--sv", type=_floats, help="singular values of X, e.g. 1.2,0.8")
+    spec.add_argument("--energy", type=_floats, help="per-sample energies e_i (sv^2 = N e)")
+    s.add_argument("--test-energy", type=_floats, help="per-direction test energies l_i")
+    s.add_argument("--critical-set", type=_ints, help="1-based ranks of the kept triplets")
+    o = tab.add_argument_group("terms and output")
+    o.add_argument("--variant", choices=VARIANTS, default="default")
+    terms = o.add_mutually_exclusive_group()
+    terms.add_argument("--finite-size", action="store_true", help="every derived finite-d term")
+    terms.add_argument("--limit", action="store_true", help="the strict d -> infinity limit")
+    o.add_argument("--format", choices=FORMATS, default="text",
+                   help="text, markdown, csv, latex or json (csv and json: full precision, "
+                        "strict JSON with null for non-finite values)")
+    o.add_argument("--digits", type=int, default=6,
+                   help="significant digits for text, markdown and latex (default 6)")
+    o.add_argument("--output", help="write the table to this file and its metadata (every "
+                                    "parameter, the version, the command) to FILE.meta.json")
+    tab.set_defaults(func=_cmd_table)
+
     ver = add("verify", "theory against Monte Carlo over the verification grid (resumable)")
     ver.add_argument("--d", type=int, nargs="+", default=[500], help="dimensions (default 500)")
     ver.add_argument("--c-values", type=float, nargs="+", help="aspect ratios (default grid)")
@@ -361,7 +483,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rmtrisk`` command."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     if args.command is None:
         parser.print_help()
         return 0

@@ -9,23 +9,25 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from ..serialize import strict_json_value
+
 __all__ = ["FORMATS", "format_table"]
 
 FORMATS = ("text", "markdown", "csv", "latex", "json")
 
 
-def _cell(value: Any, digits: int) -> str:
+def _cell(value: Any, digits: int | None) -> str:
     if isinstance(value, bool) or value is None:
         return str(value)
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             return str(value)
-        return f"{value:.{digits}g}"
+        return repr(value) if digits is None else f"{value:.{digits}g}"
     return str(value)
 
 
 def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None,
-                 fmt: str = "text", digits: int = 6) -> str:
+                 fmt: str = "text", digits: int | None = 6) -> str:
     """Format ``rows`` (dicts sharing keys) as a table.
 
     Parameters
@@ -34,14 +36,16 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None =
     columns : sequence of str, optional
         Keys to show, in order (default: the keys of the first row).
     fmt : {"text", "markdown", "csv", "latex", "json"}
-    digits : int
-        Significant digits of floats (JSON keeps full precision).
+    digits : int or None
+        Significant digits of floats; ``None`` writes every float in full (shortest round-trip
+        form). JSON always keeps full precision and is strict: non-finite numbers are ``null``.
     """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
     columns = list(columns or (rows[0].keys() if rows else []))
     if fmt == "json":
-        return json.dumps([{c: r.get(c) for c in columns} for r in rows], indent=2)
+        return json.dumps([{c: strict_json_value(r.get(c)) for c in columns} for r in rows],
+                          indent=2, allow_nan=False)
     body = [[_cell(r.get(c), digits) for c in columns] for r in rows]
     if fmt == "csv":
         buf = io.StringIO()

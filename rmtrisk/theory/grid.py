@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..problem import Problem
+from ..serialize import from_strict_json, strict_json_value
 from ..status import Status
 from .risk import VARIANTS, asymptotic_risk
 
@@ -89,9 +90,10 @@ class RiskGrid:
         """Strict-JSON dictionary (non-finite numbers as ``None``); :meth:`from_dict` inverts it."""
         return {
             "shape": list(self.shape),
-            "fixed": {key: _json(value) for key, value in self.fixed.items()},
-            "parameters": {key: _json(value.tolist()) for key, value in self.parameters.items()},
-            **{name: _json(getattr(self, name).tolist()) for name in _OUTPUTS},
+            "fixed": {key: strict_json_value(value) for key, value in self.fixed.items()},
+            "parameters": {key: strict_json_value(value.tolist())
+                           for key, value in self.parameters.items()},
+            **{name: strict_json_value(getattr(self, name).tolist()) for name in _OUTPUTS},
             "status": [Status(int(s)).name for s in self.status.ravel()],
             "regime": [str(s) for s in self.regime.ravel()],
             "terms": [str(s) for s in self.terms.ravel()],
@@ -118,7 +120,7 @@ class RiskGrid:
                                     dtype=str).reshape(shape))
 
         status = np.array([int(Status[name]) for name in data["status"]], dtype=np.int8)
-        params = {key: _frozen(np.array(_unjson(value)).reshape(shape))
+        params = {key: _frozen(np.array(from_strict_json(value)).reshape(shape))
                   for key, value in data["parameters"].items()}
         return cls(**{name: floats(data[name]) for name in _OUTPUTS},
                    status=_frozen(status.reshape(shape)), regime=strings("regime"),
@@ -240,20 +242,3 @@ def _frozen(arr: np.ndarray) -> np.ndarray:
     arr = np.array(arr)
     arr.setflags(write=False)
     return arr
-
-
-def _json(value: Any) -> Any:
-    """Non-finite floats (also nested in lists) as ``None``: strict JSON."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, (list, tuple)):
-        return [_json(v) for v in value]
-    return value
-
-
-def _unjson(value: Any) -> Any:
-    if value is None:
-        return math.nan
-    if isinstance(value, list):
-        return [_unjson(v) for v in value]
-    return value

@@ -1,0 +1,85 @@
+"""``rmtrisk table``: grids in one syntax, machine formats that reload, cell by cell equal to
+asymptotic_risk."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+import pytest
+
+from rmtrisk import Problem, asymptotic_risk
+from rmtrisk.cli import main
+
+
+def run(argv, capsys):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _strict(text):
+    def bad(token):
+        raise AssertionError(f"non-standard JSON token {token}")
+    return json.loads(text, parse_constant=bad)
+
+
+def test_csv_rows_equal_asymptotic_risk(capsys):
+    argv = ["table", "--d", "200", "--sv", "2,1.4,1", "--c", "0.5:2:3", "--k", "1,2",
+            "--skip", "false,true", "--reg", "0,0.1", "--format", "csv"]
+    code, out, err = run(argv, capsys)
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 3 * 2 * 2 * 2
+    for row in rows:
+        p = Problem(d=200, sv=[2, 1.4, 1], c=float(row["c"]), k=int(row["k"]),
+                    skip=row["skip"] == "True", reg=float(row["reg"]),
+                    eta2_train=float(row["eta2_train"]), eta2_test=float(row["eta2_test"]))
+        res = asymptotic_risk(p, throw=False)
+        assert float(row["risk"]) == res.risk  # full precision
+        assert row["status"] == res.status.name and row["regime"] == res.regime
+        assert int(row["n"]) == p.n
+    assert err == ""  # every cell SUCCESS: no note (prose would go to stderr, never stdout)
+
+
+def test_json_is_strict_and_output_has_a_sidecar(capsys, tmp_path):
+    target = tmp_path / "t.json"
+    code, out, err = run(["table", "--c", "0.5,1,2", "--kappa", "0.1", "--skip", "true",
+                          "--format", "json", "--output", str(target)], capsys)
+    assert code == 0 and out == "" and "wrote" in err
+    rows = _strict(target.read_text())
+    assert [r["c"] for r in rows] == [0.5, 1.0, 2.0]
+    assert rows[1]["risk"] is None and rows[1]["status"] == "AT_INTERPOLATION_THRESHOLD"
+    meta = _strict((tmp_path / "t.json.meta.json").read_text())
+    assert meta["command"][:2] == ["rmtrisk", "table"] and meta["version"]
+    assert meta["grid"]["kappa"] == [0.1] and meta["rows"] == 3
+    base = Problem.default()
+    assert meta["energy"] == pytest.approx(base.energy.tolist())  # the default spectrum
+    p = Problem(d=base.d, c=2.0, energy=meta["energy"], kappa=0.1, skip=True,
+                eta2_train=base.eta2_train, eta2_test=base.eta2_test)
+    assert rows[2]["risk"] == asymptotic_risk(p).risk
+    assert math.isclose(sum(meta["energy"]), 0.4096)
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["table", "--c", "1:2"], "--c: expected a list a,b,c or a range start:stop:count"),
+    (["table", "--c", "1:2:0"], "--c: expected a list"),
+    (["table", "--k", "1.5"], "--k: expected integers"),
+    (["table", "--skip", "maybe"], "--skip: expected a list of true/false"),
+    (["table", "--c", "-1"], "c must be > 0"),
+])
+def test_bad_grid_input(argv, words, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # argparse type errors
+        code = stop.code
+    err = capsys.readouterr().err
+    assert code == 2 and words in err
+
+
+def test_text_and_latex(capsys):
+    code, out, _ = run(["table", "--c", "2", "--k", "1,2", "--format", "latex", "--digits", "4"],
+                       capsys)
+    assert code == 0 and out.startswith(r"\begin{tabular}") and out.count(r"\\") == 3
