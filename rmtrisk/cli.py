@@ -16,10 +16,10 @@ from tqdm.auto import tqdm
 from . import __version__
 from .montecarlo import monte_carlo_risk
 from .problem import Problem
-from .report.figures import risk_curve, risk_curve_figure
+from .report.figures import phase_figure, risk_curve, risk_curve_figure
 from .report.tables import FORMATS, format_table
 from .serialize import strict_json_value
-from .status import SolverError
+from .status import SolverError, Status
 from .theory import (
     VARIANTS,
     asymptotic_risk,
@@ -234,6 +234,63 @@ def _cmd_table(args: argparse.Namespace) -> int:
         print(f"note: {bad} of {len(rows)} cells are not SUCCESS (see the status column)",
               file=sys.stderr)
     return 0
+
+
+def _cmd_phase(args: argparse.Namespace) -> int:
+    base = Problem.default()
+    d = args.d or base.d
+    c = np.asarray(args.c, dtype=float)
+    kappa = np.asarray(args.kappa, dtype=float)
+    spectrum = {name: getattr(args, name) for name in ("sv", "energy", "test_energy")
+                if getattr(args, name) is not None}
+    if "sv" not in spectrum and "energy" not in spectrum:
+        spectrum["energy"] = base.energy.tolist()
+    common = dict(d=d, **spectrum, c=c[None, :], kappa=kappa[:, None], reg=args.reg,
+                  eta2_train=args.eta2_train or base.eta2_train,
+                  eta2_test=args.eta2_test or base.eta2_test, finite_size=args.finite_size,
+                  limit=args.limit)
+    print(f"computing {2 * c.size * kappa.size} cells ...", file=sys.stderr)
+    plain = risk_grid(**common, skip=False)
+    skip = risk_grid(**common, skip=True)
+    ok = plain.success() & skip.success()
+    with np.errstate(invalid="ignore"):  # inf - inf at c = 1 (masked below)
+        diff = np.where(ok, plain.risk - skip.risk, np.nan)
+    prefix = Path(args.out)
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(prefix.with_suffix(".npz"), c=c, kappa=kappa, risk_no_skip=plain.risk,
+             risk_skip=skip.risk, difference=diff, status_no_skip=plain.status,
+             status_skip=skip.status)
+    rows = [{"c": float(c[i]), "kappa": float(kappa[j]), "k": int(plain.parameters["k"][j, i]),
+             "risk_no_skip": float(plain.risk[j, i]), "risk_skip": float(skip.risk[j, i]),
+             "difference": float(diff[j, i]),
+             "status_no_skip": _status_name(plain.status[j, i]),
+             "status_skip": _status_name(skip.status[j, i])}
+            for j in range(kappa.size) for i in range(c.size)]
+    prefix.with_suffix(".csv").write_text(format_table(rows, fmt="csv", digits=None) + "\n",
+                                          encoding="utf-8")
+    terms = "limit" if args.limit else ("finite-size" if args.finite_size else
+                                         "limit + interaction O(r/d)")
+    fig = phase_figure(c, kappa, diff, xlabel="c = d / N", ylabel="kappa = k / d",
+                       zlabel="R(no skip) - R(skip)",
+                       title=f"where the skip connection lowers the risk (> 0, blue)\n"
+                             f"d = {d}, reg = {args.reg:g}, terms: {terms}", xline=1.0)
+    written = []
+    for ext in (".png", ".svg"):
+        fig.savefig(prefix.with_suffix(ext), dpi=150)
+        written.append(str(prefix.with_suffix(ext)))
+    meta = {"command": ["rmtrisk", *args.argv], "version": __version__, "kind": args.kind,
+            "d": d, **spectrum, "c": c.tolist(), "kappa": kappa.tolist(), "reg": args.reg,
+            "eta2_train": common["eta2_train"], "eta2_test": common["eta2_test"],
+            "terms": terms, "cells_without_value": int(np.sum(~ok))}
+    prefix.with_suffix(".meta.json").write_text(
+        json.dumps(strict_json_value(meta), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    print("wrote " + ", ".join([*written, *(str(prefix.with_suffix(e)) for e in
+                                            (".npz", ".csv", ".meta.json"))]), file=sys.stderr)
+    return 0
+
+
+def _status_name(code: Any) -> str:
+    return Status(int(code)).name
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -466,6 +523,32 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--output", help="write the table to this file and its metadata (every "
                                     "parameter, the version, the command) to FILE.meta.json")
     tab.set_defaults(func=_cmd_table)
+
+    pha = add("phase", "phase diagram as PNG and SVG plus its data (NPZ, CSV) and the command "
+                       "that made it (.meta.json); skip-advantage: R(no skip) - R(skip) over "
+                       "(c, kappa), the zero contour drawn")
+    pha.add_argument("kind", choices=["skip-advantage"], help="which diagram")
+    pha.add_argument("--c", type=_grid_values("c"), default=np.geomspace(0.2, 5, 49).tolist(),
+                     help="aspect ratios (list or start:stop:count; default 49 log-spaced "
+                          "points in [0.2, 5])")
+    pha.add_argument("--kappa", type=_grid_values("kappa"),
+                     default=np.linspace(0.02, 0.5, 25).tolist(),
+                     help="bottleneck ratios (default 0.02:0.5:25)")
+    pha.add_argument("--d", type=int, help="ambient dimension (default: the default example's)")
+    spec = pha.add_mutually_exclusive_group()
+    spec.add_argument("--sv", type=_floats, help="singular values of X")
+    spec.add_argument("--energy", type=_floats, help="per-sample energies (default: the "
+                                                     "default example's)")
+    pha.add_argument("--test-energy", type=_floats, help="per-direction test energies")
+    pha.add_argument("--reg", type=float, default=0.0, help="product regularization (default 0)")
+    pha.add_argument("--eta2-train", type=float, help="training noise level")
+    pha.add_argument("--eta2-test", type=float, help="test noise level")
+    terms = pha.add_mutually_exclusive_group()
+    terms.add_argument("--finite-size", action="store_true", help="every derived finite-d term")
+    terms.add_argument("--limit", action="store_true", help="the strict d -> infinity limit")
+    pha.add_argument("--out", default="skip_advantage",
+                     help="output prefix: PREFIX.png, .svg, .npz, .csv, .meta.json")
+    pha.set_defaults(func=_cmd_phase)
 
     ver = add("verify", "theory against Monte Carlo over the verification grid (resumable)")
     ver.add_argument("--d", type=int, nargs="+", default=[500], help="dimensions (default 500)")

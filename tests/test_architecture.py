@@ -30,6 +30,7 @@ LAZY_IMPORTS = {
     ("rmtrisk.montecarlo.dynamics", "scipy.integrate"),       # gradient flow only
     ("rmtrisk.report.figures", "matplotlib"),                 # optional extra [plot]
     ("rmtrisk.theory.grid", "pandas"),                         # optional extra [frame]
+    ("rmtrisk.report.figures", "matplotlib.colors"),
     ("rmtrisk.report.figures", "matplotlib.pyplot"),
     ("rmtrisk.report.figures", "matplotlib.ticker"),
 }

@@ -83,3 +83,31 @@ def test_text_and_latex(capsys):
     code, out, _ = run(["table", "--c", "2", "--k", "1,2", "--format", "latex", "--digits", "4"],
                        capsys)
     assert code == 0 and out.startswith(r"\begin{tabular}") and out.count(r"\\") == 3
+
+
+def test_phase_skip_advantage_writes_figure_data_and_command(capsys, tmp_path):
+    import numpy as np
+
+    prefix = tmp_path / "sub" / "adv"
+    code, out, err = run(["phase", "skip-advantage", "--d", "100", "--sv", "2,1", "--c",
+                          "0.5,1,2", "--kappa", "0.05,0.2", "--test-energy", "1,1",
+                          "--out", str(prefix)], capsys)
+    assert code == 0 and out == "" and "wrote" in err
+    for ext in (".png", ".svg", ".npz", ".csv", ".meta.json"):
+        assert (tmp_path / "sub" / f"adv{ext}").stat().st_size > 100
+    data = np.load(tmp_path / "sub" / "adv.npz")
+    assert data["difference"].shape == (2, 3)
+    for j, kappa in enumerate([0.05, 0.2]):
+        for i, c in enumerate([0.5, 1.0, 2.0]):
+            p = Problem(d=100, sv=[2, 1], test_energy=[1, 1], c=c, kappa=kappa,
+                        eta2_train=Problem.default().eta2_train,
+                        eta2_test=Problem.default().eta2_test)
+            plain = asymptotic_risk(p, throw=False)
+            skip = asymptotic_risk(p.replace(skip=True), throw=False)
+            if c == 1.0:
+                assert np.isnan(data["difference"][j, i])  # both diverge: no value
+            else:
+                assert data["difference"][j, i] == plain.risk - skip.risk
+    meta = _strict((tmp_path / "sub" / "adv.meta.json").read_text())
+    assert meta["command"][:3] == ["rmtrisk", "phase", "skip-advantage"]
+    assert meta["cells_without_value"] == 2

@@ -10,7 +10,7 @@ import numpy as np
 from ..problem import Problem
 from ..theory import asymptotic_risk
 
-__all__ = ["risk_curve", "risk_curve_figure"]
+__all__ = ["phase_figure", "risk_curve", "risk_curve_figure"]
 
 
 def risk_curve(problem: Problem, c_values: Sequence[float], variant: str = "default",
@@ -117,4 +117,52 @@ def risk_curve_figure(problem: Problem, c_values: Sequence[float],
     ax.set_title(f"{arch}, d = {problem.d}, {fixed}{extra}", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
+    return fig
+
+
+def phase_figure(x: np.ndarray, y: np.ndarray, z: np.ndarray, *, xlabel: str, ylabel: str,
+                 zlabel: str, title: str, xline: float | None = None) -> Any:
+    """Heat map of ``z[j, i]`` over ``(x[i], y[j])`` with a diverging scale centred at 0 and
+    the zero contour drawn (the phase boundary); non-finite cells are left blank (grey).
+
+    Parameters
+    ----------
+    x, y : ndarray, shapes (nx,), (ny,)
+        Axis values (x on a log scale).
+    z : ndarray, shape (ny, nx)
+    xlabel, ylabel, zlabel, title : str
+    xline : float, optional
+        A vertical dashed line (e.g. the interpolation threshold ``c = 1``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.colors as mcolors
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    zm = np.ma.masked_invalid(np.asarray(z, dtype=float))
+    fig, ax = plt.subplots(figsize=(6.4, 4.6), constrained_layout=True)
+    ax.set_facecolor("0.85")
+    span = float(np.max(np.abs(zm))) if zm.count() else 1.0
+    norm = mcolors.TwoSlopeNorm(vcenter=0.0, vmin=-span or -1.0, vmax=span or 1.0)
+    mesh = ax.pcolormesh(x, y, zm, cmap="RdBu", norm=norm, shading="nearest")
+    if zm.count() and float(zm.min()) < 0 < float(zm.max()):
+        ax.contour(x, y, zm.filled(np.nan), levels=[0.0], colors="k", linewidths=1.5)
+    if xline is not None:
+        ax.axvline(xline, color="k", linestyle="--", linewidth=0.8)
+    ax.set_xscale("log")
+    lo, hi = float(np.min(x)), float(np.max(x))
+    ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50) if lo <= t <= hi]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize="medium")
+    fig.colorbar(mesh, ax=ax, label=zlabel)
     return fig

@@ -183,19 +183,21 @@ def reduced_statistics(m: np.ndarray, n2: np.ndarray, sv: np.ndarray, kept: np.n
     kept_weights : ndarray, shape (r,)
         With ``with_projector``: the diagonal ``u_i^T P u_i`` of the kept projector.
 
-    ``m`` and ``n2`` may be stacks ``(..., 2r, 2r)``; the results then carry the stack axes.
+    ``m`` and ``n2`` may be stacks ``(..., 2r, 2r)``, and ``sv`` a stack ``(..., r)`` that
+    broadcasts with them; the results then carry the stack axes.
     """
-    r = sv.size
+    r = sv.shape[-1]
+    cols = np.asarray(sv)[..., None, :]
     minv = np.linalg.inv(m)
     if overparam:
-        g = np.eye(r) - minv[..., :r, r:] / sv
+        g = np.eye(r) - minv[..., :r, r:] / cols
         proj = np.zeros(m.shape[:-2] + (r, r))
         proj[..., kept, kept] = 1.0
         diag = np.diagonal(minv[..., :r, :r], axis1=-2, axis2=-1)
         frob2 = -np.sum(diag[..., kept], axis=-1)
     else:
-        g = np.eye(r) - minv[..., r:, :r] / sv
-        core = np.diag(sv**2) - minv[..., r:, r:]
+        g = np.eye(r) - minv[..., r:, :r] / cols
+        core = cols**2 * np.eye(r) - minv[..., r:, r:]
         _, vec = np.linalg.eigh(0.5 * (core + _t(core)))
         sel = vec[..., ::-1][..., kept]
         proj = sel @ _t(sel)
@@ -228,21 +230,54 @@ def _directions(r: int, w: np.ndarray):
                     yield i, j, np.sqrt(val) * col
 
 
-def _second_order(stats, m0: np.ndarray, n0: np.ndarray, w: np.ndarray
+def _second_order(stats, m0: np.ndarray, n0: np.ndarray, w: np.ndarray, sv: np.ndarray,
+                  ell: np.ndarray, kept_dirs: np.ndarray, rank_key: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
     """``(f(M0, N0), 1/2 sum Var(z) d^2 f/dz^2)`` by central differences along
-    :func:`_directions` (steps of ``_REL_STEP`` standard deviations)."""
-    r = m0.shape[0] // 2
-    base = stats(m0, n0)
+    :func:`_directions` (steps of ``_REL_STEP`` standard deviations).
+
+    ``stats(m, n2, sv, ell, kept)`` is the batched exact map, ``(..., 2)``: the ``ell``-weighted
+    bias and ``||W||_F^2``, with ``kept`` the 0-based eigen-ranks of the kept directions. The
+    means are block diagonal per direction, so a coordinate at entry ``(a, b)`` moves only the
+    directions of ``a`` and ``b``: the differences are taken on 1- and 2-direction subsystems
+    (exact), all subsystems of one size and kept pattern in one batched call. ``kept_dirs`` are
+    the kept directions, ``rank_key`` orders the directions' eigenvalues at the means
+    (decreasing) so that each subsystem keeps the same directions.
+    """
+    r = sv.size
+    base = np.asarray(stats(m0, n0, sv, ell, _local_ranks(np.arange(r), kept_dirs, rank_key)))
     second = np.zeros_like(base)
-    h = _REL_STEP
-    for i, j, amp in _directions(r, w):
-        dm = np.zeros_like(m0)
-        dn = np.zeros_like(n0)
-        dm[i, j] = dm[j, i] = h * amp[0]
-        dn[i, j] = dn[j, i] = h * amp[1]
-        second += 0.5 * (stats(m0 + dm, n0 + dn) + stats(m0 - dm, n0 - dn) - 2.0 * base) / h**2
+    kept_set = set(int(i) for i in kept_dirs)
+    subsystems = [[i] for i in range(r)] + [[i, j] for i in range(r) for j in range(i + 1, r)]
+    groups: dict[tuple, list] = {}
+    for sub in subsystems:
+        key = (len(sub), tuple(_local_ranks(np.array(sub), kept_set, rank_key)))
+        groups.setdefault(key, []).append(sub)
+    for (p, kept_sub), subs in groups.items():
+        moves = [(a, b, amp) for a, b, amp in _directions(p, w) if p == 1 or a % p != b % p]
+        idx = np.array([[*sub, *(r + np.array(sub))] for sub in subs])
+        m_sub = m0[idx[:, :, None], idx[:, None, :]]
+        n_sub = n0[idx[:, :, None], idx[:, None, :]]
+        sv_sub, ell_sub = sv[np.array(subs)], ell[np.array(subs)]
+        dm = np.zeros((len(moves), 2 * p, 2 * p))
+        dn = np.zeros_like(dm)
+        for t, (a, b, amp) in enumerate(moves):
+            dm[t, a, b] = dm[t, b, a] = _REL_STEP * amp[0]
+            dn[t, a, b] = dn[t, b, a] = _REL_STEP * amp[1]
+        kept_arr = np.array(kept_sub, dtype=int)
+        f0 = np.asarray(stats(m_sub, n_sub, sv_sub, ell_sub, kept_arr))
+        svb, ellb = sv_sub[:, None, :], ell_sub[:, None, :]
+        fp = np.asarray(stats(m_sub[:, None] + dm, n_sub[:, None] + dn, svb, ellb, kept_arr))
+        fm = np.asarray(stats(m_sub[:, None] - dm, n_sub[:, None] - dn, svb, ellb, kept_arr))
+        second += 0.5 * np.sum(fp + fm - 2.0 * f0[:, None], axis=(0, 1)) / _REL_STEP**2
     return base, second
+
+
+def _local_ranks(sub: np.ndarray, kept, rank_key: np.ndarray) -> list[int]:
+    """0-based eigen-ranks, within the directions ``sub``, of those that are kept."""
+    order = sub[np.argsort(-rank_key[sub], kind="stable")]
+    kept = set(int(i) for i in kept)
+    return [pos for pos, direction in enumerate(order) if int(direction) in kept]
 
 
 #: Antithetic pairs of Gaussian draws of the quadratic forms in :func:`sampled_expectation`.
@@ -334,13 +369,20 @@ def interaction_correction(problem: Problem, finite_size: bool = False) -> tuple
     m0, n0 = _leading_matrices(sv, a, q, a * q, q2)
     w = fluctuation_weights(problem, finite_size)
 
-    def stats(m: np.ndarray, n2: np.ndarray) -> np.ndarray:
+    def stats(m, n2, sv, ell, kept):
         b, f2 = reduced_statistics(m, n2, sv, kept, overparam)
-        return np.array([float(ell @ b), f2])
+        return np.stack([np.sum(b * ell, axis=-1), np.asarray(f2)], axis=-1)
 
+    # eigenvalues at the means: X X^T (c > 1); S V^T Y^+ Y V S = S^2 - (M^{-1})_22 (c < 1)
+    key = sv if overparam else sv**2 - np.diag(np.linalg.inv(m0))[sv.size:]
     scale = problem.eta2_test / problem.d
-    base, second = _second_order(stats, m0, n0, w)
+    base, second = _second_order(stats, m0, n0, w, sv, ell, _kept_directions(kept, key), key)
     return float(second[0]), float(scale * second[1])
+
+
+def _kept_directions(kept: np.ndarray, rank_key: np.ndarray) -> np.ndarray:
+    """The directions whose eigenvalue ranks (decreasing ``rank_key``) are ``kept``."""
+    return np.argsort(-rank_key, kind="stable")[kept]
 
 
 def sampled_risk(problem: Problem, finite_size: bool = False
@@ -475,11 +517,12 @@ def ridge_reduced_statistics(m: np.ndarray, n2: np.ndarray, sv: np.ndarray, lam:
     S^{-1}``, and ``||W||_F^2 = tr P [-(M^{-1})_{11} - lam (M^{-1} N M^{-1})_{11}]``.
     Units: noise ``eta2_train = 1`` (``sv`` and ``lam`` rescaled).
     """
-    r = sv.size
+    r = sv.shape[-1]
+    cols = np.asarray(sv)[..., None, :]
     minv = np.linalg.inv(m)
-    g = np.eye(r) - minv[..., :r, r:] / sv
+    g = np.eye(r) - minv[..., :r, r:] / cols
     m11 = minv[..., :r, :r]
-    core = np.diag(sv**2) + lam * m11
+    core = cols**2 * np.eye(r) + lam * m11
     _, vec = np.linalg.eigh(0.5 * (core + _t(core)))
     sel = vec[..., ::-1][..., kept]
     proj = sel @ _t(sel)
@@ -513,16 +556,18 @@ def ridge_interaction_risk(problem: Problem, finite_size: bool = True, sampled: 
     m0, n0 = _leading_matrices(sv, *_ridge_means(problem, finite_size))
     w = ridge_fluctuation_weights(problem)
 
-    def stats(m: np.ndarray, n2: np.ndarray) -> np.ndarray:
+    def stats(m, n2, sv=sv, ell=ell, kept=kept):
         b, f2 = ridge_reduced_statistics(m, n2, sv, lam, kept)
-        out = np.stack([b @ ell, f2], axis=-1)
-        return out
+        return np.stack([np.sum(b * ell, axis=-1), np.asarray(f2)], axis=-1)
 
     if sampled:  # uniform in the gaps of a near-tie (sampled_expectation)
         base = stats(m0, n0)
         second = sampled_expectation(stats, m0, n0, w)[0] - base
     else:
-        base, second = _second_order(stats, m0, n0, w)
+        # eigenvalues at the means: S V^T H V S = S^2 + lam (M^{-1})_11
+        key = sv**2 + lam * np.diag(np.linalg.inv(m0))[:sv.size]
+        base, second = _second_order(stats, m0, n0, w, sv, ell, _kept_directions(kept, key),
+                                     key)
     scale = problem.eta2_test / problem.d
     return (float(base[0] + second[0]), float(scale * (base[1] + second[1])),
             float(second[0]), float(scale * second[1]))
