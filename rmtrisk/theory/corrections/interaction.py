@@ -44,7 +44,8 @@ second-order term of ``E f(M_0 + Delta)``,
 
 with ``f`` the exact bias (and variance) map above. The second derivatives are evaluated
 deterministically by central differences of that exact rational map (steps of ``1e-3``
-standard deviations; ``r (2r + 1)`` coordinates, two ``2r x 2r`` inversions each).
+standard deviations; ``r (2r + 1)`` coordinates, each moving only the one or two directions
+of its entry: the differences are taken on those ``2 x 2`` and ``4 x 4`` subsystems, batched).
 ``f(M_0)`` reproduces the leading-order :func:`rmtrisk.theory.bottleneck.bottleneck_risk`;
 the returned correction is the rest, ``O(1/d)`` for the bias.
 
