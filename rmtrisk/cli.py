@@ -128,6 +128,11 @@ def problem_from_args(args: argparse.Namespace) -> Problem:
     base = Problem.default()
     if "d" in changes and not ({"n", "c"} & changes.keys()):
         changes["c"] = base.c  # keep the default aspect ratio when only d is changed
+    if {"n", "c"} & changes.keys() and not {"sv", "energy"} & changes.keys():
+        # keep the default's per-sample energies (summing to 0.4096), not its singular values
+        changes["energy"] = base.energy.tolist()
+        if "test_energy" not in changes:
+            changes["test_energy"] = None
     return base.replace(**changes)
 
 
@@ -403,12 +408,12 @@ def _cmd_curve(args: argparse.Namespace) -> int:
         kw = {"reg_values": values} if name == "reg" else {"k_values": values}
         fig = risk_curve_figure(problem, c_values, paper=not args.no_paper, monte_carlo=mc, **kw)
         fig.savefig(args.out, dpi=150)
-        print(f"wrote {args.out}")
+        print(f"wrote {args.out}", file=sys.stderr)
     rows = []
     for value, p in zip(values, curves, strict=True):
         for c, r in zip(c_values, risk_curve(p, c_values), strict=True):
             rows.append({name: value, "c": float(c), "risk": float(r)})
-    if args.table:
+    if args.table or not args.out:  # without --out the table is the only output
         print(format_table(rows, fmt=args.format))
     return 0
 
@@ -475,15 +480,18 @@ def build_parser() -> argparse.ArgumentParser:
     cur.add_argument("--reg-values", type=_floats,
                      help="product regularizations, one curve each (at --k/--kappa), e.g. "
                           "0,0.01,0.1,1: how reg > 0 removes the peak at c = 1")
-    cur.add_argument("--c-min", type=float, default=0.2)
-    cur.add_argument("--c-max", type=float, default=5.0)
-    cur.add_argument("--points", type=int, default=60)
+    cur.add_argument("--c-min", type=float, default=0.2, help="smallest c (default 0.2)")
+    cur.add_argument("--c-max", type=float, default=5.0, help="largest c (default 5)")
+    cur.add_argument("--points", type=int, default=60,
+                     help="log-spaced aspect ratios per curve (default 60)")
     cur.add_argument("--mc-c", type=_floats, help="aspect ratios with Monte Carlo points")
-    cur.add_argument("--reps", type=int, default=20)
-    cur.add_argument("--seed", type=int, default=0)
+    cur.add_argument("--reps", type=int, default=20,
+                     help="Monte Carlo replicates per point (default 20)")
+    cur.add_argument("--seed", type=int, default=0, help="Monte Carlo root seed (default 0)")
     cur.add_argument("--out", help="figure file (png, pdf, svg; needs matplotlib)")
     cur.add_argument("--no-paper", action="store_true", help="omit the published formula")
-    cur.add_argument("--table", action="store_true", help="print the curve as a table")
+    cur.add_argument("--table", action="store_true",
+                     help="print the curve as a table also with --out (always without it)")
     cur.add_argument("--format", choices=FORMATS, default="text")
     cur.set_defaults(func=_cmd_curve)
 
@@ -554,8 +562,9 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--d", type=int, nargs="+", default=[500], help="dimensions (default 500)")
     ver.add_argument("--c-values", type=float, nargs="+", help="aspect ratios (default grid)")
     ver.add_argument("--reps", type=int, default=20, help="replicates per cell (default 20)")
-    ver.add_argument("--seed", type=int, default=0)
-    ver.add_argument("--workers", type=int, default=1)
+    ver.add_argument("--seed", type=int, default=0, help="Monte Carlo root seed (default 0)")
+    ver.add_argument("--workers", type=int, default=1,
+                     help="Monte Carlo worker processes (default 1)")
     ver.add_argument("--out", help="JSON-lines file: finished cells are kept, reruns resume")
     ver.add_argument("--strict", action="store_true", help="exit 1 if any cell fails")
     ver.add_argument("--format", choices=FORMATS, default="text")
@@ -576,6 +585,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except (ValueError, TypeError, SolverError) as exc:
         print(f"rmtrisk: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `rmtrisk demo | head`: the reader left, not an error
+        sys.stderr.close()
+        return 0
+    except OSError as exc:  # e.g. an output directory that does not exist
+        print(f"rmtrisk: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+              file=sys.stderr)
         return 2
 
 

@@ -99,7 +99,8 @@ def test_cli_optimal_skip_prints_lambda_star(capsys):
     assert "computed for the model without skip only" in out
     line = next(s for s in out.splitlines() if "regularization lambda*" in s)
     lam = float(line.split()[-2])
-    p = Problem.default().replace(d=400, c=1.0, kappa=0.1, skip=True)
+    base = Problem.default()  # the CLI keeps the default's per-sample energies when c changes
+    p = base.replace(d=400, c=1.0, energy=base.energy.tolist(), kappa=0.1, skip=True)
     assert lam == pytest.approx(optimal_regularization(p).reg, rel=1e-5)
     noise = next(s for s in out.splitlines() if "(reg = lambda*)" in s)
     assert float(noise.split()[-2]) > 0

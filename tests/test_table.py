@@ -111,3 +111,19 @@ def test_phase_skip_advantage_writes_figure_data_and_command(capsys, tmp_path):
     meta = _strict((tmp_path / "sub" / "adv.meta.json").read_text())
     assert meta["command"][:3] == ["rmtrisk", "phase", "skip-advantage"]
     assert meta["cells_without_value"] == 2
+
+
+def test_cli_polish(capsys, tmp_path):
+    """curve without --out prints its table; a missing output directory is a clear error;
+    changing c on the default example keeps its per-sample energies (sum 0.4096)."""
+    from rmtrisk.cli import build_parser, problem_from_args
+
+    code, out, _ = run(["curve", "--points", "3"], capsys)
+    # c = 0.2, 1, 5: c = 1 is dropped at reg = 0 (the minimum-norm risk diverges)
+    assert code == 0 and len([ln for ln in out.splitlines() if ln.strip()]) == 2 + 2
+    code, _, err = run(["curve", "--points", "3", "--out", str(tmp_path / "no" / "x.png")],
+                       capsys)
+    assert code == 2 and "No such file or directory" in err and "Traceback" not in err
+    p = problem_from_args(build_parser().parse_args(["risk", "--c", "0.5"]))
+    assert p.n == 800 and math.isclose(float(p.energy.sum()), 0.4096)
+    assert math.isclose(float(p.test_energy_array.sum()), 0.4096)
