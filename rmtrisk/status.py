@@ -53,9 +53,10 @@ class Status(IntEnum):
         The value breaks a physical invariant (negative risk or variance, negative bias without
         skip connection): the formula is outside its domain of validity there.
     ILL_CONDITIONED
-        The value is returned but not trusted: the formula divides by a quantity that is too
-        small there. (Nearly equal singular values at the bottleneck cutoff used to be; they are
-        now handled by sampling, docs/interaction.md §7.)
+        The value is returned but not trusted: an expansion the value relies on does not hold
+        there (the skip interaction near c = 1 with small reg; the limit is returned). Nearly
+        equal singular values at the bottleneck cutoff used to be; they are now sampled
+        (docs/interaction.md §7).
     """
 
     SUCCESS = 0

@@ -94,3 +94,39 @@ def test_monte_carlo_c08():
     fs = asymptotic_risk(p, finite_size=True).bias
     assert abs(mc.bias - fs) <= 3 * mc.bias_stderr
     assert abs(mc.bias - fs) < abs(mc.bias - lim)
+
+
+def test_subsystems_reproduce_the_full_system():
+    """The second-order terms (Ka, Kc, Kq) on 1- and 2-direction subsystems equal the central
+    differences on the whole r x r system (the means are block diagonal per direction)."""
+    from rmtrisk.theory.corrections import skip_fluctuation as sf
+
+    p = make(300, 0.7, sv=[2.0, 1.5, 1.1, 0.6], test_energy=[1.0, 0.3, 2.0, 0.0])
+    comp = skip_fluctuation_components(p)
+    c, d, n, r = p.d / p.n, p.d, p.n, p.r
+    sv, ell = p.sv_array, p.test_energy_array
+    grid = sf._kept_grid(c, p.k / d, sf._NODES)
+    q, q2 = c / (1 - c), c * c / (1 - c) ** 3
+    c00 = (q2 - q * q) / d
+    m, x = grid["m"], grid["x"]
+    rho = (((m - q) / x - m * q) / d) / c00
+    k0 = [c * np.eye(r), np.zeros((r, r)), q * np.eye(r)]
+    base = sf._signal_map(*k0, sv, ell, grid, q, rho)[0]
+    variances = {"Ka": c * (1 - c) / n, "Kc": q / n, "Kq": c00}
+    for name, blk in (("Ka", 0), ("Kc", 1), ("Kq", 2)):
+        total = 0.0
+        for i in range(r):
+            for j in range(r):
+                if blk != 1 and j < i:
+                    continue
+                var = variances[name] * (2.0 if blk != 1 and i == j else 1.0)
+                step = sf._REL_STEP * np.sqrt(var)
+                vals = []
+                for sign in (1.0, -1.0):
+                    ks = [k.copy() for k in k0]
+                    ks[blk][i, j] += sign * step
+                    if blk != 1 and i != j:
+                        ks[blk][j, i] += sign * step
+                    vals.append(sf._signal_map(*ks, sv, ell, grid, q, rho)[0])
+                total += 0.5 * var * (vals[0] + vals[1] - 2 * base) / step**2
+        assert comp[name] == pytest.approx(total, rel=1e-5), name

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rmtrisk import Problem, asymptotic_risk, monte_carlo_risk
+from rmtrisk import Problem, Status, asymptotic_risk, monte_carlo_risk
 from rmtrisk.engine import skip_grid, threshold, truncated_moment
 from rmtrisk.montecarlo.sampling import haar_frame
 from rmtrisk.montecarlo.training import risk_statistics
@@ -139,7 +139,7 @@ def test_subsystems_reproduce_the_full_second_order_term(reg):
     2r x 2r system (the means are block diagonal per direction)."""
     p = Problem(d=600, c=2.0, sv=[1.8, 1.2, 0.9], test_energy=[1.0, 0.4, 2.0], kappa=0.2,
                 skip=True, reg=reg, eta2_train=1.0, eta2_test=0.8)
-    delta_bias, delta_var = skip_interaction_correction(p)
+    delta_bias, delta_var, _ = skip_interaction_correction(p)
     d, n, r = p.d, p.n, p.r
     y = n / d
     theta = float(threshold(y, p.k / n).threshold)
@@ -179,8 +179,12 @@ def test_lambda_to_zero_is_linear_and_continuous():
     """c > 1: correction(lambda) - correction(0) is linear in lambda down to 1e-9."""
     base = Problem(d=2000, c=1.2, sv=[2.0, 1.4, 1.0, 0.7], kappa=0.3, skip=True,
                    eta2_train=1.0, eta2_test=1.0)
-    c0 = sum(skip_interaction_correction(base))
-    gaps = [sum(skip_interaction_correction(base.replace(reg=lam))) - c0
+    def total(p):
+        corr = skip_interaction_correction(p)
+        return corr.delta_bias + corr.delta_variance
+
+    c0 = total(base)
+    gaps = [total(base.replace(reg=lam)) - c0
             for lam in (1e-5, 1e-7, 1e-9)]
     for g1, g2 in zip(gaps[:-1], gaps[1:], strict=True):
         assert g2 == pytest.approx(g1 / 100, rel=0.02)
@@ -215,3 +219,23 @@ def test_monte_carlo_per_sample_scaling():
     default = asymptotic_risk(p).risk
     assert abs(limit - mc.risk) > 6 * mc.stderr
     assert abs(default - mc.risk) < 3 * mc.stderr
+
+
+def test_large_expansion_parameter_is_ill_conditioned_and_critical_sets_unsupported():
+    """c -> 1 with small reg, or d - N = 1 at reg = 0: the second-order expansion fails
+    (Monte Carlo: the correction overshoots by 33 SE at c = 1, reg = 1e-7, d = 200); the limit
+    comes back with ILL_CONDITIONED. A critical set with skip has no theory: UNSUPPORTED."""
+    spec = dict(sv=[2.0, 1.4, 1.0, 0.7], test_energy=[1.0] * 4, kappa=0.1, skip=True)
+    fine = Problem(d=2000, c=2.0, **spec)
+    assert skip_interaction_correction(fine).expansion < 0.2
+    assert asymptotic_risk(fine).terms == "limit + interaction O(r/d)"
+    for p in (Problem(d=200, c=1.0, reg=1e-7, **spec), Problem(d=2001, n=2000, **spec)):
+        assert skip_interaction_correction(p).expansion > skip_interaction.MAX_EXPANSION
+        res = asymptotic_risk(p, throw=False)
+        assert res.status is Status.ILL_CONDITIONED and "expansion" in res.message
+        assert res.risk == asymptotic_risk(p, limit=True).risk
+    ok = Problem(d=200, c=1.0, reg=1e-3, **spec)  # expansion 0.6: corrected (MC z +4.3)
+    assert asymptotic_risk(ok).status is Status.SUCCESS
+    for p in (fine.replace(critical_set=[1]), fine.replace(reg=0.1, critical_set=[1])):
+        res = asymptotic_risk(p, throw=False)
+        assert res.status is Status.UNSUPPORTED and "global minimizer" in res.message

@@ -22,13 +22,15 @@ The finite-size variant uses ``h = d / (d - N - 1)`` (exact inverse-Wishart mean
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _kernels as K
 from ..engine import skip_grid
 from ..problem import Problem
 from ..status import Status
-from .corrections import skip_interaction_correction
+from .corrections import with_skip_interaction
 from .evaluation import TERMS_FINITE_SIZE, TERMS_INTERACTION, TERMS_LIMIT, Evaluation
 
 __all__ = ["evaluate", "skip_fixed_k_risk", "skip_risk"]
@@ -86,10 +88,16 @@ def skip_fixed_k_risk(problem: Problem, finite_size: bool = False) -> tuple[floa
 def evaluate(problem: Problem, finite_size: bool = False, limit: bool = False) -> Evaluation:
     """Regime ``skip``: :func:`skip_risk`, plus (unless ``limit``) the interaction of signal
     directions (:func:`rmtrisk.theory.corrections.skip_interaction_correction`)."""
+    if problem.critical_set is not None:
+        return Evaluation(math.nan, math.nan, Status.UNSUPPORTED, math.nan,
+                          message="skip connection: global minimizer only (critical_set=None)")
     bias, variance, status, error = skip_risk(problem, finite_size)
     if limit or status not in (Status.SUCCESS, Status.AT_EDGE):
         return Evaluation(bias, variance, status, error, finite_size,
                           TERMS_FINITE_SIZE if finite_size else TERMS_LIMIT)
-    delta_bias, delta_variance = skip_interaction_correction(problem)
-    return Evaluation(bias + delta_bias, variance + delta_variance, status, error, finite_size,
+    bias, variance, note = with_skip_interaction(problem, bias, variance)
+    if note:
+        return Evaluation(bias, variance, Status.ILL_CONDITIONED, error, finite_size,
+                          TERMS_LIMIT, note)
+    return Evaluation(bias, variance, status, error, finite_size,
                       TERMS_FINITE_SIZE if finite_size else TERMS_INTERACTION)

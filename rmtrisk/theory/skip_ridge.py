@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike
 from ..engine import skip_ridge_grid
 from ..problem import Problem
 from ..status import Status, accepted
-from .corrections import skip_interaction_correction
+from .corrections import with_skip_interaction
 from .evaluation import TERMS_FINITE_SIZE, TERMS_INTERACTION, Evaluation
 
 __all__ = ["evaluate", "skip_ridge_risk", "skip_ridge_scan"]
@@ -77,19 +77,22 @@ def skip_ridge_scan(problem: Problem, reg: ArrayLike) -> np.ndarray:
 
 
 def evaluate(problem: Problem, finite_size: bool = False, limit: bool = False) -> Evaluation:
-    """Regime ``skip-ridge``: :func:`skip_ridge_risk`, plus for ``c > 1`` (unless ``limit``)
+    """Regime ``skip-ridge``: :func:`skip_ridge_risk`, plus for ``c >= 1`` (unless ``limit``)
     the interaction of signal directions with the noise kept projector
     (:func:`rmtrisk.theory.corrections.skip_interaction_correction`). No other finite-size
-    term is derived: ``finite_size=True`` gives the same value as the default for ``c > 1``
-    and the limit for ``c < 1``."""
+    term is derived: ``finite_size=True`` gives the same value as the default for ``c >= 1``
+    and the limit for ``c < 1``. Where the interaction's expansion parameter is too large
+    (``c`` close to 1 with small ``reg``) the limit comes back with status ILL_CONDITIONED."""
     bias, variance, status, error = skip_ridge_risk(problem)
     if status is Status.UNSUPPORTED:
         return Evaluation(bias, variance, status, error,
                           message="skip connection with lambda > 0: global minimizer only")
     if limit or problem.c < 1 or status not in (Status.SUCCESS, Status.AT_EDGE):
         return Evaluation(bias, variance, status, error)
-    delta_bias, delta_variance = skip_interaction_correction(problem)
+    bias, variance, bad = with_skip_interaction(problem, bias, variance)
+    if bad:
+        return Evaluation(bias, variance, Status.ILL_CONDITIONED, error, message=bad)
     note = ("finite size: the interaction of signal directions only (no other finite-d term "
             "is derived for lambda > 0)" if finite_size else "")
-    return Evaluation(bias + delta_bias, variance + delta_variance, status, error, finite_size,
+    return Evaluation(bias, variance, status, error, finite_size,
                       TERMS_FINITE_SIZE if finite_size else TERMS_INTERACTION, note)

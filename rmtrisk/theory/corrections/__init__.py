@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .interaction import interaction_correction, ridge_interaction_risk
 from .skip_fluctuation import skip_fluctuation_correction
-from .skip_interaction import skip_interaction_correction
+from .skip_interaction import skip_interaction_correction, with_skip_interaction
 
 __all__ = ["interaction_correction", "ridge_interaction_risk", "skip_fluctuation_correction",
-           "skip_interaction_correction"]
+           "skip_interaction_correction", "with_skip_interaction"]

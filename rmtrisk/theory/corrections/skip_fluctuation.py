@@ -197,20 +197,19 @@ def skip_fluctuation_components(problem: Problem, nodes: int = _NODES) -> dict[s
                                        if r > 1 else [])
     for idx in pairs:
         p = idx.shape[1]
+        at0 = _signal_map_stack(*(k[:p, :p] for k in k0), sv[idx], ell[idx], grid, q, rho)
         for name, entries in _subsystem_entries(p):
+            blk = ("Ka", "Kc", "Kq").index(name)
             for (a, b), factor in entries:
                 var = variances[name] * factor
                 step = _REL_STEP * np.sqrt(var)
                 vals = []
                 for sgn in (1.0, -1.0):
                     ks = [k0[0][:p, :p].copy(), k0[1][:p, :p].copy(), k0[2][:p, :p].copy()]
-                    blk = ("Ka", "Kc", "Kq").index(name)
                     ks[blk][a, b] += sgn * step
                     if name != "Kc" and a != b:
                         ks[blk][b, a] += sgn * step
                     vals.append(_signal_map_stack(*ks, sv[idx], ell[idx], grid, q, rho))
-                at0 = _signal_map_stack(*(k[:p, :p] for k in k0), sv[idx], ell[idx], grid, q,
-                                        rho)
                 second[name] += float(np.sum(0.5 * var * (vals[0] + vals[1] - 2.0 * at0)
                                              / step**2))
     out.update(second)
