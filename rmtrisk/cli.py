@@ -244,49 +244,75 @@ def _cmd_table(args: argparse.Namespace) -> int:
 def _cmd_phase(args: argparse.Namespace) -> int:
     base = Problem.default()
     d = args.d or base.d
-    c = np.asarray(args.c, dtype=float)
-    kappa = np.asarray(args.kappa, dtype=float)
     spectrum = {name: getattr(args, name) for name in ("sv", "energy", "test_energy")
                 if getattr(args, name) is not None}
     if "sv" not in spectrum and "energy" not in spectrum:
         spectrum["energy"] = base.energy.tolist()
-    common = dict(d=d, **spectrum, c=c[None, :], kappa=kappa[:, None], reg=args.reg,
-                  eta2_train=args.eta2_train or base.eta2_train,
-                  eta2_test=args.eta2_test or base.eta2_test, finite_size=args.finite_size,
-                  limit=args.limit)
-    print(f"computing {2 * c.size * kappa.size} cells ...", file=sys.stderr)
-    plain = risk_grid(**common, skip=False)
-    skip = risk_grid(**common, skip=True)
-    ok = plain.success() & skip.success()
-    with np.errstate(invalid="ignore"):  # inf - inf at c = 1 (masked below)
-        diff = np.where(ok, plain.risk - skip.risk, np.nan)
-    prefix = Path(args.out)
-    prefix.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(prefix.with_suffix(".npz"), c=c, kappa=kappa, risk_no_skip=plain.risk,
-             risk_skip=skip.risk, difference=diff, status_no_skip=plain.status,
-             status_skip=skip.status)
-    rows = [{"c": float(c[i]), "kappa": float(kappa[j]), "k": int(plain.parameters["k"][j, i]),
-             "risk_no_skip": float(plain.risk[j, i]), "risk_skip": float(skip.risk[j, i]),
-             "difference": float(diff[j, i]),
-             "status_no_skip": _status_name(plain.status[j, i]),
-             "status_skip": _status_name(skip.status[j, i])}
-            for j in range(kappa.size) for i in range(c.size)]
-    prefix.with_suffix(".csv").write_text(format_table(rows, fmt="csv", digits=None) + "\n",
-                                          encoding="utf-8")
+    eta = {"eta2_train": args.eta2_train or base.eta2_train,
+           "eta2_test": args.eta2_test or base.eta2_test}
+    common = dict(d=d, **spectrum, **eta, finite_size=args.finite_size, limit=args.limit)
     terms = "limit" if args.limit else ("finite-size" if args.finite_size else
                                          "limit + interaction O(r/d)")
-    fig = phase_figure(c, kappa, diff, xlabel="c = d / N", ylabel="kappa = k / d",
-                       zlabel="R(no skip) - R(skip)",
-                       title=f"where the skip connection lowers the risk (> 0, blue)\n"
-                             f"d = {d}, reg = {args.reg:g}, terms: {terms}", xline=1.0)
+    default_c = np.geomspace(0.2, 5, 49 if args.kind == "skip-advantage" else 25)
+    c = np.asarray(default_c if args.c is None else args.c, dtype=float)
+    if args.kind == "skip-advantage":
+        ys, yname = np.asarray(args.kappa, dtype=float), "kappa"
+        grids = {skip: risk_grid(**common, c=c[None, :], kappa=ys[:, None], reg=args.reg,
+                                 skip=skip) for skip in (False, True)}
+        ok = grids[False].success() & grids[True].success()
+        with np.errstate(invalid="ignore"):  # inf - inf at c = 1 (masked below)
+            diff = np.where(ok, grids[False].risk - grids[True].risk, np.nan)
+        panels = [(diff, "", None)]
+        extra = {"difference": diff}
+        fig_kw = dict(ylabel="kappa = k / d", zlabel="R(no skip) - R(skip)",
+                      title=f"where the skip connection lowers the risk (> 0, blue)\n"
+                            f"d = {d}, reg = {args.reg:g}, terms: {terms}")
+    else:  # regularization: log10 risk over (c, lambda) for both models, lambda*(c) drawn
+        ys, yname = np.asarray(args.reg_values, dtype=float), "reg"
+        width = {"kappa": args.kappa_value} if args.kappa_value else {"k": args.k or base.k}
+        grids = {skip: risk_grid(**common, c=c[None, :], reg=ys[:, None], skip=skip, **width)
+                 for skip in (False, True)}
+        panels, extra = [], {}
+        for skip, grid in grids.items():
+            risk = np.where(grid.success(), grid.risk, np.nan)
+            best = np.full(c.size, np.nan)
+            for i in range(c.size):
+                if np.any(np.isfinite(risk[:, i])):
+                    best[i] = ys[int(np.nanargmin(risk[:, i]))]
+            name = "skip" if skip else "no_skip"
+            extra[f"lambda_star_{name}"] = best
+            with np.errstate(divide="ignore", invalid="ignore"):
+                panels.append((np.log10(risk), "skip connection" if skip else "no skip",
+                               (c, best)))
+        fig_kw = dict(ylabel="reg = lambda", zlabel="log10 risk", diverging=False, ylog=True,
+                      title=f"risk over (c, lambda) with lambda*(c) on the grid (white)\n"
+                            f"d = {d}, {', '.join(f'{k}={v}' for k, v in width.items())}, "
+                            f"terms: {terms}")
+    prefix = Path(args.out or args.kind.replace("-", "_"))
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(prefix.with_suffix(".npz"), c=c, **{yname: ys},
+             risk_no_skip=grids[False].risk, risk_skip=grids[True].risk,
+             status_no_skip=grids[False].status, status_skip=grids[True].status, **extra)
+    rows = [{"c": float(c[i]), yname: float(ys[j]), "k": int(grids[False].parameters["k"][j, i]),
+             "risk_no_skip": float(grids[False].risk[j, i]),
+             "risk_skip": float(grids[True].risk[j, i]),
+             "status_no_skip": _status_name(grids[False].status[j, i]),
+             "status_skip": _status_name(grids[True].status[j, i]),
+             **({"difference": float(extra["difference"][j, i])} if "difference" in extra
+                else {})}
+            for j in range(ys.size) for i in range(c.size)]
+    prefix.with_suffix(".csv").write_text(format_table(rows, fmt="csv", digits=None) + "\n",
+                                          encoding="utf-8")
+    fig = phase_figure(c, ys, panels, xlabel="c = d / N", xline=1.0, **fig_kw)
     written = []
     for ext in (".png", ".svg"):
         fig.savefig(prefix.with_suffix(ext), dpi=150)
         written.append(str(prefix.with_suffix(ext)))
+    bad = int(np.sum(~(grids[False].success() & grids[True].success())))
     meta = {"command": ["rmtrisk", *args.argv], "version": __version__, "kind": args.kind,
-            "d": d, **spectrum, "c": c.tolist(), "kappa": kappa.tolist(), "reg": args.reg,
-            "eta2_train": common["eta2_train"], "eta2_test": common["eta2_test"],
-            "terms": terms, "cells_without_value": int(np.sum(~ok))}
+            "d": d, **spectrum, **eta, "c": c.tolist(), yname: ys.tolist(), "terms": terms,
+            "cells_without_value": bad,
+            **{key: value.tolist() for key, value in extra.items() if key != "difference"}}
     prefix.with_suffix(".meta.json").write_text(
         json.dumps(strict_json_value(meta), indent=2, allow_nan=False) + "\n", encoding="utf-8")
     print("wrote " + ", ".join([*written, *(str(prefix.with_suffix(e)) for e in
@@ -535,27 +561,39 @@ def build_parser() -> argparse.ArgumentParser:
     pha = add("phase", "phase diagram as PNG and SVG plus its data (NPZ, CSV) and the command "
                        "that made it (.meta.json); skip-advantage: R(no skip) - R(skip) over "
                        "(c, kappa), the zero contour drawn")
-    pha.add_argument("kind", choices=["skip-advantage"], help="which diagram")
-    pha.add_argument("--c", type=_grid_values("c"), default=np.geomspace(0.2, 5, 49).tolist(),
-                     help="aspect ratios (list or start:stop:count; default 49 log-spaced "
-                          "points in [0.2, 5])")
+    pha.add_argument("kind", choices=["skip-advantage", "regularization"],
+                     help="skip-advantage: R(no skip) - R(skip) over (c, kappa); "
+                          "regularization: the risk over (c, lambda) for both models with "
+                          "lambda*(c) drawn")
+    pha.add_argument("--c", type=_grid_values("c"),
+                     help="aspect ratios (list or start:stop:count; default log-spaced in "
+                          "[0.2, 5]: 49 points for skip-advantage, 25 for regularization)")
     pha.add_argument("--kappa", type=_grid_values("kappa"),
                      default=np.linspace(0.02, 0.5, 25).tolist(),
-                     help="bottleneck ratios (default 0.02:0.5:25)")
+                     help="skip-advantage: the bottleneck-ratio axis (default 0.02:0.5:25)")
     pha.add_argument("--d", type=int, help="ambient dimension (default: the default example's)")
     spec = pha.add_mutually_exclusive_group()
     spec.add_argument("--sv", type=_floats, help="singular values of X")
     spec.add_argument("--energy", type=_floats, help="per-sample energies (default: the "
                                                      "default example's)")
     pha.add_argument("--test-energy", type=_floats, help="per-direction test energies")
-    pha.add_argument("--reg", type=float, default=0.0, help="product regularization (default 0)")
+    pha.add_argument("--reg", type=float, default=0.0,
+                     help="skip-advantage: product regularization (default 0)")
+    pha.add_argument("--reg-values", type=_grid_values("reg-values"),
+                     default=np.geomspace(1e-3, 1e2, 16).tolist(),
+                     help="regularization: the lambda axis (default 16 log-spaced in "
+                          "[1e-3, 1e2])")
+    width = pha.add_mutually_exclusive_group()
+    width.add_argument("--k", type=int, help="regularization: bottleneck width (default: the "
+                                             "default example's)")
+    width.add_argument("--kappa-value", type=float, help="regularization: bottleneck ratio")
     pha.add_argument("--eta2-train", type=float, help="training noise level")
     pha.add_argument("--eta2-test", type=float, help="test noise level")
     terms = pha.add_mutually_exclusive_group()
     terms.add_argument("--finite-size", action="store_true", help="every derived finite-d term")
     terms.add_argument("--limit", action="store_true", help="the strict d -> infinity limit")
-    pha.add_argument("--out", default="skip_advantage",
-                     help="output prefix: PREFIX.png, .svg, .npz, .csv, .meta.json")
+    pha.add_argument("--out", help="output prefix: PREFIX.png, .svg, .npz, .csv, .meta.json "
+                                   "(default: the kind, e.g. skip_advantage)")
     pha.set_defaults(func=_cmd_phase)
 
     ver = add("verify", "theory against Monte Carlo over the verification grid (resumable)")

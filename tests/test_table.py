@@ -127,3 +127,23 @@ def test_cli_polish(capsys, tmp_path):
     p = problem_from_args(build_parser().parse_args(["risk", "--c", "0.5"]))
     assert p.n == 800 and math.isclose(float(p.energy.sum()), 0.4096)
     assert math.isclose(float(p.test_energy_array.sum()), 0.4096)
+
+
+def test_phase_regularization_lambda_star_is_the_grid_minimum(capsys, tmp_path):
+    import numpy as np
+
+    prefix = tmp_path / "reg"
+    code, _, err = run(["phase", "regularization", "--d", "100", "--sv", "2,1", "--c",
+                        "0.5,2", "--reg-values", "0.01,0.1,1", "--k", "1", "--out",
+                        str(prefix)], capsys)
+    assert code == 0 and "wrote" in err
+    data = np.load(tmp_path / "reg.npz")
+    assert data["risk_skip"].shape == (3, 2)
+    for name in ("no_skip", "skip"):
+        risk = data[f"risk_{name}"]
+        assert np.array_equal(data[f"lambda_star_{name}"],
+                              data["reg"][np.argmin(risk, axis=0)])
+    p = Problem(d=100, sv=[2, 1], c=2.0, k=1, reg=0.1, eta2_train=Problem.default().eta2_train,
+                eta2_test=Problem.default().eta2_test)
+    assert data["risk_no_skip"][1, 1] == asymptotic_risk(p).risk
+    assert (tmp_path / "reg.png").stat().st_size > 1000

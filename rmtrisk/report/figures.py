@@ -120,19 +120,16 @@ def risk_curve_figure(problem: Problem, c_values: Sequence[float],
     return fig
 
 
-def phase_figure(x: np.ndarray, y: np.ndarray, z: np.ndarray, *, xlabel: str, ylabel: str,
-                 zlabel: str, title: str, xline: float | None = None) -> Any:
-    """Heat map of ``z[j, i]`` over ``(x[i], y[j])`` with a diverging scale centred at 0 and
-    the zero contour drawn (the phase boundary); non-finite cells are left blank (grey).
+def phase_figure(x: np.ndarray, y: np.ndarray, panels: Sequence[tuple], *, xlabel: str,
+                 ylabel: str, zlabel: str, title: str, diverging: bool = True,
+                 ylog: bool = False, xline: float | None = None) -> Any:
+    """Heat maps over ``(x[i], y[j])``, one panel per ``(z, subtitle, curve)`` in ``panels``.
 
-    Parameters
-    ----------
-    x, y : ndarray, shapes (nx,), (ny,)
-        Axis values (x on a log scale).
-    z : ndarray, shape (ny, nx)
-    xlabel, ylabel, zlabel, title : str
-    xline : float, optional
-        A vertical dashed line (e.g. the interpolation threshold ``c = 1``).
+    ``z`` has shape ``(ny, nx)``; non-finite cells are left blank (grey). With ``diverging``
+    the colour scale is centred at 0, shared by the panels, and the zero contour is drawn (a
+    phase boundary); otherwise each panel has its own sequential scale and colour bar.
+    ``curve`` (or None) is ``(xs, ys)`` drawn on top (e.g. an optimum ``y*(x)``). ``x`` is on
+    a log scale, ``y`` with ``ylog``.
 
     Returns
     -------
@@ -145,24 +142,39 @@ def phase_figure(x: np.ndarray, y: np.ndarray, z: np.ndarray, *, xlabel: str, yl
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
-    zm = np.ma.masked_invalid(np.asarray(z, dtype=float))
-    fig, ax = plt.subplots(figsize=(6.4, 4.6), constrained_layout=True)
-    ax.set_facecolor("0.85")
-    span = float(np.max(np.abs(zm))) if zm.count() else 1.0
-    norm = mcolors.TwoSlopeNorm(vcenter=0.0, vmin=-span or -1.0, vmax=span or 1.0)
-    mesh = ax.pcolormesh(x, y, zm, cmap="RdBu", norm=norm, shading="nearest")
-    if zm.count() and float(zm.min()) < 0 < float(zm.max()):
-        ax.contour(x, y, zm.filled(np.nan), levels=[0.0], colors="k", linewidths=1.5)
-    if xline is not None:
-        ax.axvline(xline, color="k", linestyle="--", linewidth=0.8)
-    ax.set_xscale("log")
-    lo, hi = float(np.min(x)), float(np.max(x))
-    ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50) if lo <= t <= hi]
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize="medium")
-    fig.colorbar(mesh, ax=ax, label=zlabel)
+    masked = [np.ma.masked_invalid(np.asarray(z, dtype=float)) for z, _, _ in panels]
+    if diverging:
+        values = np.concatenate([m.compressed() for m in masked])
+        span = float(np.max(np.abs(values))) if values.size else 1.0
+        norm = mcolors.TwoSlopeNorm(vcenter=0.0, vmin=-(span or 1.0), vmax=span or 1.0)
+        cmap = "RdBu"
+    else:
+        norm, cmap = None, "viridis"
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.4 * len(panels), 4.6),
+                             constrained_layout=True, squeeze=False)
+    lo_x, hi_x = float(np.min(x)), float(np.max(x))
+    ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50) if lo_x <= t <= hi_x]
+    for ax, zm, (_, subtitle, curve) in zip(axes[0], masked, panels, strict=True):
+        ax.set_facecolor("0.85")
+        mesh = ax.pcolormesh(x, y, zm, cmap=cmap, norm=norm, shading="nearest")
+        if not diverging:
+            fig.colorbar(mesh, ax=ax, label=zlabel)
+        if diverging and zm.count() and float(zm.min()) < 0 < float(zm.max()):
+            ax.contour(x, y, zm.filled(np.nan), levels=[0.0], colors="k", linewidths=1.5)
+        if curve is not None:
+            ax.plot(curve[0], curve[1], color="w", linewidth=1.8, marker="o", markersize=2.5)
+        if xline is not None:
+            ax.axvline(xline, color="k", linestyle="--", linewidth=0.8)
+        ax.set_xscale("log")
+        if ylog:
+            ax.set_yscale("log")
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(subtitle, fontsize="medium")
+    fig.suptitle(title, fontsize="medium")
+    if diverging:
+        fig.colorbar(mesh, ax=axes[0].tolist(), label=zlabel)
     return fig
