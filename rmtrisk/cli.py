@@ -213,10 +213,13 @@ def _cmd_table(args: argparse.Namespace) -> int:
     shaped = {name: np.reshape(grid[name], [-1 if i == j else 1 for j in range(len(axes))])
               for i, name in enumerate(axes)}
     rows = []
-    for d in args.d or [base.d]:
-        res = risk_grid(d=d, **spectrum, **shaped, critical_set=args.critical_set,
-                        variant=args.variant, finite_size=args.finite_size, limit=args.limit)
-        rows += [{"d": d, **row} for row in res.rows()]
+    ds = args.d or [base.d]
+    with _bar(len(ds) * int(np.prod([len(v) for v in grid.values()]))) as bar:
+        for d in ds:
+            res = risk_grid(d=d, **spectrum, **shaped, critical_set=args.critical_set,
+                            variant=args.variant, finite_size=args.finite_size,
+                            limit=args.limit, progress=bar.update)
+            rows += [{"d": d, **row} for row in res.rows()]
     columns = ["d", *[c for c in rows[0] if c != "d"]] if rows else []
     machine = args.format in ("csv", "json")
     text = format_table(rows, columns, fmt=args.format, digits=None if machine else args.digits)
@@ -257,8 +260,9 @@ def _cmd_phase(args: argparse.Namespace) -> int:
     c = np.asarray(default_c if args.c is None else args.c, dtype=float)
     if args.kind == "skip-advantage":
         ys, yname = np.asarray(args.kappa, dtype=float), "kappa"
-        grids = {skip: risk_grid(**common, c=c[None, :], kappa=ys[:, None], reg=args.reg,
-                                 skip=skip) for skip in (False, True)}
+        with _bar(2 * c.size * ys.size) as bar:
+            grids = {skip: risk_grid(**common, c=c[None, :], kappa=ys[:, None], reg=args.reg,
+                                     skip=skip, progress=bar.update) for skip in (False, True)}
         ok = grids[False].success() & grids[True].success()
         with np.errstate(invalid="ignore"):  # inf - inf at c = 1 (masked below)
             diff = np.where(ok, grids[False].risk - grids[True].risk, np.nan)
@@ -270,8 +274,9 @@ def _cmd_phase(args: argparse.Namespace) -> int:
     else:  # regularization: log10 risk over (c, lambda) for both models, lambda*(c) drawn
         ys, yname = np.asarray(args.reg_values, dtype=float), "reg"
         width = {"kappa": args.kappa_value} if args.kappa_value else {"k": args.k or base.k}
-        grids = {skip: risk_grid(**common, c=c[None, :], reg=ys[:, None], skip=skip, **width)
-                 for skip in (False, True)}
+        with _bar(2 * c.size * ys.size) as bar:
+            grids = {skip: risk_grid(**common, c=c[None, :], reg=ys[:, None], skip=skip,
+                                     progress=bar.update, **width) for skip in (False, True)}
         panels, extra = [], {}
         for skip, grid in grids.items():
             risk = np.where(grid.success(), grid.risk, np.nan)
@@ -318,6 +323,12 @@ def _cmd_phase(args: argparse.Namespace) -> int:
     print("wrote " + ", ".join([*written, *(str(prefix.with_suffix(e)) for e in
                                             (".npz", ".csv", ".meta.json"))]), file=sys.stderr)
     return 0
+
+
+def _bar(total: int):
+    """A progress bar on stderr for grids of more than 200 cells (disabled otherwise)."""
+    return tqdm(total=total, desc="cells", unit="cell", file=sys.stderr, leave=False,
+                disable=total <= 200)
 
 
 def _status_name(code: Any) -> str:

@@ -17,6 +17,7 @@ table writers; :meth:`RiskGrid.to_frame` a pandas DataFrame (optional extra ``fr
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,7 +142,7 @@ def risk_grid(*, d: int, sv: Any = None, energy: Any = None, test_energy: Any = 
               c: Any = None, n: Any = None, k: Any = None, kappa: Any = None, reg: Any = 0.0,
               eta2_train: Any = 1.0, eta2_test: Any = 1.0, skip: Any = False,
               critical_set: Any = None, variant: str = "default", finite_size: bool = False,
-              limit: bool = False) -> RiskGrid:
+              limit: bool = False, progress: Callable[[int], Any] | None = None) -> RiskGrid:
     """Risk of every problem of a broadcast grid (module docstring).
 
     Parameters
@@ -163,6 +164,9 @@ def risk_grid(*, d: int, sv: Any = None, energy: Any = None, test_energy: Any = 
         Shared by every cell (``None``: global minimizer).
     variant, finite_size, limit
         As in :func:`~rmtrisk.theory.asymptotic_risk` (shared).
+    progress : callable, optional
+        Called with the number of cells finished since the last call (e.g. a progress bar's
+        ``update``); the computation itself prints nothing.
 
     Returns
     -------
@@ -208,8 +212,12 @@ def risk_grid(*, d: int, sv: Any = None, energy: Any = None, test_energy: Any = 
             problems.append(Problem(d=d, critical_set=critical_set, **spectrum, **kw))
         except (ValueError, TypeError) as exc:
             raise ValueError(f"grid cell {idx} ({kw}): {exc}") from None
-    results = [asymptotic_risk(p, variant, finite_size=finite_size, limit=limit, throw=False)
-               for p in problems]
+    results = []
+    for p in problems:
+        results.append(asymptotic_risk(p, variant, finite_size=finite_size, limit=limit,
+                                       throw=False))
+        if progress is not None:
+            progress(1)
 
     def collect(fn, dtype) -> np.ndarray:
         return _frozen(np.array([fn(res) for res in results], dtype=dtype).reshape(shape))
