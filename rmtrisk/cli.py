@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from . import __version__
 from .montecarlo import monte_carlo_risk
 from .problem import Problem
-from .report.figures import phase_figure, risk_curve, risk_curve_figure
+from .report.figures import phase_figure, risk_curve, risk_curve_figure, risk_parts_figure
 from .report.tables import FORMATS, format_table
 from .serialize import strict_json_value
 from .status import SolverError, Status
@@ -441,7 +441,12 @@ def _cmd_curve(args: argparse.Namespace) -> int:
         for c in args.mc_c or []:
             res = monte_carlo_risk(p.replace(c=c), reps=args.reps, seed=args.seed)
             mc[(value, problem.replace(c=c).c)] = (res.risk, res.stderr)
-    if args.out:
+    if args.out and args.parts:
+        if name == "reg":
+            raise ValueError("--parts draws one curve per --k-values, not per --reg-values")
+        risk_parts_figure(problem, c_values, values).savefig(args.out, dpi=150)
+        print(f"wrote {args.out}", file=sys.stderr)
+    elif args.out:
         kw = {"reg_values": values} if name == "reg" else {"k_values": values}
         fig = risk_curve_figure(problem, c_values, paper=not args.no_paper, monte_carlo=mc, **kw)
         fig.savefig(args.out, dpi=150)
@@ -527,6 +532,9 @@ def build_parser() -> argparse.ArgumentParser:
     cur.add_argument("--seed", type=int, default=0, help="Monte Carlo root seed (default 0)")
     cur.add_argument("--out", help="figure file (png, pdf, svg; needs matplotlib)")
     cur.add_argument("--no-paper", action="store_true", help="omit the published formula")
+    cur.add_argument("--parts", action="store_true",
+                     help="with --out: risk, bias and variance in three panels (one curve per "
+                          "--k-values; no Monte Carlo points)")
     cur.add_argument("--table", action="store_true",
                      help="print the curve as a table also with --out (always without it)")
     cur.add_argument("--format", choices=FORMATS, default="text")

@@ -147,3 +147,13 @@ def test_phase_regularization_lambda_star_is_the_grid_minimum(capsys, tmp_path):
                 eta2_test=Problem.default().eta2_test)
     assert data["risk_no_skip"][1, 1] == asymptotic_risk(p).risk
     assert (tmp_path / "reg.png").stat().st_size > 1000
+
+
+def test_curve_parts_figure(capsys, tmp_path):
+    out_png = tmp_path / "parts.png"
+    code, _, err = run(["curve", "--k-values", "1,3", "--points", "5", "--parts", "--out",
+                        str(out_png)], capsys)
+    assert code == 0 and out_png.stat().st_size > 1000 and "wrote" in err
+    code, _, err = run(["curve", "--reg-values", "0,0.1", "--points", "5", "--parts", "--out",
+                        str(out_png)], capsys)
+    assert code == 2 and "--parts" in err

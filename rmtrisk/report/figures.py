@@ -10,7 +10,7 @@ import numpy as np
 from ..problem import Problem
 from ..theory import asymptotic_risk
 
-__all__ = ["phase_figure", "risk_curve", "risk_curve_figure"]
+__all__ = ["phase_figure", "risk_curve", "risk_curve_figure", "risk_parts_figure"]
 
 
 def risk_curve(problem: Problem, c_values: Sequence[float], variant: str = "default",
@@ -177,4 +177,53 @@ def phase_figure(x: np.ndarray, y: np.ndarray, panels: Sequence[tuple], *, xlabe
     fig.suptitle(title, fontsize="medium")
     if diverging:
         fig.colorbar(mesh, ax=axes[0].tolist(), label=zlabel)
+    return fig
+
+
+def risk_parts_figure(problem: Problem, c_values: Sequence[float], k_values: Sequence[int]
+                      ) -> Any:
+    """Risk, bias and variance against ``c`` (three panels), one curve per bottleneck width.
+
+    Every value is :func:`~rmtrisk.theory.asymptotic_risk` of the problem at that ``(k, c)``
+    (default terms), through :func:`~rmtrisk.theory.risk_grid`; cells without a usable value
+    (``c = 1`` at ``reg = 0``) are left out. With a skip connection the bias can be negative
+    (docs/conventions.md), so the bias panel has a linear scale.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    from ..theory import risk_grid
+
+    c_values = np.asarray(c_values, dtype=float)
+    ks = np.asarray(list(k_values), dtype=int)
+    spectrum = {"sv": problem.sv_array.tolist(), "test_energy": problem.test_energy_array.tolist()}
+    grid = risk_grid(d=problem.d, **spectrum, c=c_values[None, :], k=ks[:, None],
+                     reg=problem.reg, eta2_train=problem.eta2_train,
+                     eta2_test=problem.eta2_test, skip=problem.skip)
+    fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.0), constrained_layout=True)
+    ticks = [t for t in (0.1, 0.25, 0.5, 1, 2, 4, 10, 20) if c_values.min() <= t <= c_values.max()]
+    for ax, name in zip(axes, ("risk", "bias", "variance"), strict=True):
+        values = np.where(grid.success(), getattr(grid, name), np.nan)
+        for row, k in enumerate(ks):
+            ax.plot(c_values, values[row], label=f"k = {k}")
+        ax.set_xscale("log")
+        if name != "bias" and np.nanmin(values) > 0 and np.nanmax(values) / np.nanmin(values) > 10:
+            ax.set_yscale("log")
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.axvline(1.0, color="0.7", lw=0.8)
+        ax.set_xlabel("c = d / N")
+        ax.set_title(name, fontsize="medium")
+    axes[0].legend(fontsize=8)
+    arch = "skip connection" if problem.skip else "no skip"
+    fig.suptitle(f"{arch}, d = {problem.d}, reg = {problem.reg:g} (default terms; grey line: "
+                 "c = 1)", fontsize="medium")
     return fig
