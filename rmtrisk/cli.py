@@ -256,7 +256,8 @@ def _cmd_phase(args: argparse.Namespace) -> int:
     common = dict(d=d, **spectrum, **eta, finite_size=args.finite_size, limit=args.limit)
     terms = "limit" if args.limit else ("finite-size" if args.finite_size else
                                          "limit + interaction O(r/d)")
-    default_c = np.geomspace(0.2, 5, 49 if args.kind == "skip-advantage" else 25)
+    default_c = np.geomspace(0.2, 5, {"skip-advantage": 49, "regularization": 25,
+                                      "bottleneck": 17}[args.kind])
     c = np.asarray(default_c if args.c is None else args.c, dtype=float)
     if args.kind == "skip-advantage":
         ys, yname = np.asarray(args.kappa, dtype=float), "kappa"
@@ -270,6 +271,40 @@ def _cmd_phase(args: argparse.Namespace) -> int:
         extra = {"difference": diff}
         fig_kw = dict(ylabel="kappa = k / d", zlabel="R(no skip) - R(skip)",
                       title=f"where the skip connection lowers the risk (> 0, blue)\n"
+                            f"d = {d}, reg = {args.reg:g}, terms: {terms}")
+    elif args.kind == "bottleneck":  # k*/d over (c, signal strength), both models
+        ys, yname = np.asarray(args.strength, dtype=float), "strength"
+        base_spec = {key: np.asarray(val, dtype=float) for key, val in spectrum.items()}
+        scaled = "sv" if "sv" in base_spec else "energy"
+        r = base_spec[scaled].size
+        k_axis = {False: np.arange(1, min(r + 1, d) + 1),
+                  True: np.unique(np.geomspace(1, d, 16).round().astype(int))}
+        grids, extra = {}, {}
+        with _bar(int(ys.size * c.size * sum(v.size for v in k_axis.values()))) as bar:
+            for skip in (False, True):
+                best = np.full((ys.size, c.size), np.nan)
+                risk = np.full((ys.size, c.size), np.nan)
+                for j, s in enumerate(ys):
+                    spec = dict(base_spec)
+                    spec[scaled] = base_spec[scaled] * (np.sqrt(s) if scaled == "sv" else s)
+                    g = risk_grid(d=d, **{k: v.tolist() for k, v in spec.items()}, **eta,
+                                  finite_size=args.finite_size, limit=args.limit,
+                                  reg=args.reg, c=c[None, :], k=k_axis[skip][:, None],
+                                  skip=skip, progress=bar.update)
+                    values = np.where(g.success(), g.risk, np.nan)
+                    for i in range(c.size):
+                        if np.any(np.isfinite(values[:, i])):
+                            at = int(np.nanargmin(values[:, i]))
+                            best[j, i], risk[j, i] = k_axis[skip][at] / d, values[at, i]
+                name = "skip" if skip else "no_skip"
+                extra[f"kappa_star_{name}"] = best
+                extra[f"risk_star_{name}"] = risk
+        panels = [(extra["kappa_star_no_skip"], "no skip (k* <= r + 1 suffices)", None),
+                  (extra["kappa_star_skip"], "skip connection", None)]
+        fig_kw = dict(ylabel=f"signal strength (x the {scaled}"
+                             f"{'^2' if scaled == 'sv' else ''})",
+                      zlabel="k* / d", diverging=False, ylog=True,
+                      title=f"optimal bottleneck k*/d over (c, signal strength), on the k grid\n"
                             f"d = {d}, reg = {args.reg:g}, terms: {terms}")
     else:  # regularization: log10 risk over (c, lambda) for both models, lambda*(c) drawn
         ys, yname = np.asarray(args.reg_values, dtype=float), "reg"
@@ -295,17 +330,25 @@ def _cmd_phase(args: argparse.Namespace) -> int:
                             f"terms: {terms}")
     prefix = Path(args.out or args.kind.replace("-", "_"))
     prefix.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(prefix.with_suffix(".npz"), c=c, **{yname: ys},
-             risk_no_skip=grids[False].risk, risk_skip=grids[True].risk,
-             status_no_skip=grids[False].status, status_skip=grids[True].status, **extra)
-    rows = [{"c": float(c[i]), yname: float(ys[j]), "k": int(grids[False].parameters["k"][j, i]),
-             "risk_no_skip": float(grids[False].risk[j, i]),
-             "risk_skip": float(grids[True].risk[j, i]),
-             "status_no_skip": _status_name(grids[False].status[j, i]),
-             "status_skip": _status_name(grids[True].status[j, i]),
-             **({"difference": float(extra["difference"][j, i])} if "difference" in extra
-                else {})}
-            for j in range(ys.size) for i in range(c.size)]
+    if grids:
+        arrays = {"risk_no_skip": grids[False].risk, "risk_skip": grids[True].risk,
+                  "status_no_skip": grids[False].status, "status_skip": grids[True].status}
+    else:
+        arrays = {}
+    np.savez(prefix.with_suffix(".npz"), c=c, **{yname: ys}, **arrays, **extra)
+    rows = []
+    for j in range(ys.size):
+        for i in range(c.size):
+            row: dict[str, Any] = {"c": float(c[i]), yname: float(ys[j])}
+            if grids:
+                row.update({"k": int(grids[False].parameters["k"][j, i]),
+                            "risk_no_skip": float(grids[False].risk[j, i]),
+                            "risk_skip": float(grids[True].risk[j, i]),
+                            "status_no_skip": _status_name(grids[False].status[j, i]),
+                            "status_skip": _status_name(grids[True].status[j, i])})
+            row.update({key: float(value[j, i]) for key, value in extra.items()
+                        if np.ndim(value) == 2})
+            rows.append(row)
     prefix.with_suffix(".csv").write_text(format_table(rows, fmt="csv", digits=None) + "\n",
                                           encoding="utf-8")
     fig = phase_figure(c, ys, panels, xlabel="c = d / N", xline=1.0, **fig_kw)
@@ -313,11 +356,14 @@ def _cmd_phase(args: argparse.Namespace) -> int:
     for ext in (".png", ".svg"):
         fig.savefig(prefix.with_suffix(ext), dpi=150)
         written.append(str(prefix.with_suffix(ext)))
-    bad = int(np.sum(~(grids[False].success() & grids[True].success())))
+    bad = (int(np.sum(~(grids[False].success() & grids[True].success()))) if grids else
+           int(sum(np.sum(~np.isfinite(v)) for key, v in extra.items()
+                   if key.startswith("kappa_star"))))
     meta = {"command": ["rmtrisk", *args.argv], "version": __version__, "kind": args.kind,
             "d": d, **spectrum, **eta, "c": c.tolist(), yname: ys.tolist(), "terms": terms,
             "cells_without_value": bad,
-            **{key: value.tolist() for key, value in extra.items() if key != "difference"}}
+            **{key: value.tolist() for key, value in extra.items()
+               if key != "difference" and np.ndim(value) == 1}}
     prefix.with_suffix(".meta.json").write_text(
         json.dumps(strict_json_value(meta), indent=2, allow_nan=False) + "\n", encoding="utf-8")
     print("wrote " + ", ".join([*written, *(str(prefix.with_suffix(e)) for e in
@@ -580,10 +626,11 @@ def build_parser() -> argparse.ArgumentParser:
     pha = add("phase", "phase diagram as PNG and SVG plus its data (NPZ, CSV) and the command "
                        "that made it (.meta.json); skip-advantage: R(no skip) - R(skip) over "
                        "(c, kappa), the zero contour drawn")
-    pha.add_argument("kind", choices=["skip-advantage", "regularization"],
+    pha.add_argument("kind", choices=["skip-advantage", "regularization", "bottleneck"],
                      help="skip-advantage: R(no skip) - R(skip) over (c, kappa); "
                           "regularization: the risk over (c, lambda) for both models with "
-                          "lambda*(c) drawn")
+                          "lambda*(c) drawn; bottleneck: k*/d over (c, signal strength) for "
+                          "both models")
     pha.add_argument("--c", type=_grid_values("c"),
                      help="aspect ratios (list or start:stop:count; default log-spaced in "
                           "[0.2, 5]: 49 points for skip-advantage, 25 for regularization)")
@@ -602,6 +649,10 @@ def build_parser() -> argparse.ArgumentParser:
                      default=np.geomspace(1e-3, 1e2, 16).tolist(),
                      help="regularization: the lambda axis (default 16 log-spaced in "
                           "[1e-3, 1e2])")
+    pha.add_argument("--strength", type=_grid_values("strength"),
+                     default=np.geomspace(0.1, 10, 9).tolist(),
+                     help="bottleneck: factors on the per-sample energies (or sv^2) (default "
+                          "9 log-spaced in [0.1, 10])")
     width = pha.add_mutually_exclusive_group()
     width.add_argument("--k", type=int, help="regularization: bottleneck width (default: the "
                                              "default example's)")

@@ -157,3 +157,25 @@ def test_curve_parts_figure(capsys, tmp_path):
     code, _, err = run(["curve", "--reg-values", "0,0.1", "--points", "5", "--parts", "--out",
                         str(out_png)], capsys)
     assert code == 2 and "--parts" in err
+
+
+def test_phase_bottleneck_k_star_is_the_grid_minimum(capsys, tmp_path):
+    import numpy as np
+
+    prefix = tmp_path / "kstar"
+    code, _, err = run(["phase", "bottleneck", "--d", "60", "--sv", "2,1", "--c", "0.5,2",
+                        "--strength", "0.5,2", "--test-energy", "1,1", "--out", str(prefix)],
+                       capsys)
+    assert code == 0 and "wrote" in err
+    data = np.load(tmp_path / "kstar.npz")
+    assert data["kappa_star_skip"].shape == (2, 2)
+    base = Problem.default()
+    for j, s in enumerate([0.5, 2.0]):
+        for i, c in enumerate([0.5, 2.0]):
+            risks = {k: asymptotic_risk(Problem(d=60, sv=[2 * s**0.5, s**0.5], c=c, k=k,
+                                                test_energy=[1, 1], eta2_train=base.eta2_train,
+                                                eta2_test=base.eta2_test), throw=False).risk
+                     for k in (1, 2, 3)}
+            best = min(risks, key=lambda k: (risks[k], k))
+            assert data["kappa_star_no_skip"][j, i] == best / 60
+            assert data["risk_star_no_skip"][j, i] == risks[best]
