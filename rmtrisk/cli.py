@@ -257,7 +257,7 @@ def _cmd_phase(args: argparse.Namespace) -> int:
     terms = "limit" if args.limit else ("finite-size" if args.finite_size else
                                          "limit + interaction O(r/d)")
     default_c = np.geomspace(0.2, 5, {"skip-advantage": 49, "regularization": 25,
-                                      "bottleneck": 17}[args.kind])
+                                      "bottleneck": 17, "training-noise": 17}[args.kind])
     c = np.asarray(default_c if args.c is None else args.c, dtype=float)
     if args.kind == "skip-advantage":
         ys, yname = np.asarray(args.kappa, dtype=float), "kappa"
@@ -272,40 +272,46 @@ def _cmd_phase(args: argparse.Namespace) -> int:
         fig_kw = dict(ylabel="kappa = k / d", zlabel="R(no skip) - R(skip)",
                       title=f"where the skip connection lowers the risk (> 0, blue)\n"
                             f"d = {d}, reg = {args.reg:g}, terms: {terms}")
-    elif args.kind == "bottleneck":  # k*/d over (c, signal strength), both models
-        ys, yname = np.asarray(args.strength, dtype=float), "strength"
+    elif args.kind in ("bottleneck", "training-noise"):
+        ys = np.asarray(args.strength, dtype=float)
         base_spec = {key: np.asarray(val, dtype=float) for key, val in spectrum.items()}
         scaled = "sv" if "sv" in base_spec else "energy"
         r = base_spec[scaled].size
-        k_axis = {False: np.arange(1, min(r + 1, d) + 1),
-                  True: np.unique(np.geomspace(1, d, 16).round().astype(int))}
+        if args.kind == "bottleneck":  # factor on the training signal; axis k
+            yname, axis_name = "strength", "k"
+            axes = {False: np.arange(1, min(r + 1, d) + 1),
+                    True: np.unique(np.geomspace(1, d, 16).round().astype(int))}
+        else:  # factor on the test energies; axis eta2_train
+            yname, axis_name = "test_strength", "eta2_train"
+            level = np.geomspace(1e-2, 1e1, 25) * eta["eta2_train"]
+            axes = {False: level, True: level}
+        total = int(ys.size * c.size * sum(v.size for v in axes.values()))
         grids, extra = {}, {}
-        with _bar(int(ys.size * c.size * sum(v.size for v in k_axis.values()))) as bar:
+        with _bar(total) as bar:
             for skip in (False, True):
-                best = np.full((ys.size, c.size), np.nan)
-                risk = np.full((ys.size, c.size), np.nan)
-                for j, s in enumerate(ys):
-                    spec = dict(base_spec)
-                    spec[scaled] = base_spec[scaled] * (np.sqrt(s) if scaled == "sv" else s)
-                    g = risk_grid(d=d, **{k: v.tolist() for k, v in spec.items()}, **eta,
-                                  finite_size=args.finite_size, limit=args.limit,
-                                  reg=args.reg, c=c[None, :], k=k_axis[skip][:, None],
-                                  skip=skip, progress=bar.update)
-                    values = np.where(g.success(), g.risk, np.nan)
-                    for i in range(c.size):
-                        if np.any(np.isfinite(values[:, i])):
-                            at = int(np.nanargmin(values[:, i]))
-                            best[j, i], risk[j, i] = k_axis[skip][at] / d, values[at, i]
+                best, risk = _optimum_map(args, d, base_spec, scaled, eta, c, ys, skip,
+                                          axis_name, axes[skip], bar)
                 name = "skip" if skip else "no_skip"
-                extra[f"kappa_star_{name}"] = best
+                star = "kappa_star" if axis_name == "k" else "eta2_train_star"
+                extra[f"{star}_{name}"] = best / d if axis_name == "k" else best
                 extra[f"risk_star_{name}"] = risk
-        panels = [(extra["kappa_star_no_skip"], "no skip (k* <= r + 1 suffices)", None),
-                  (extra["kappa_star_skip"], "skip connection", None)]
-        fig_kw = dict(ylabel=f"signal strength (x the {scaled}"
-                             f"{'^2' if scaled == 'sv' else ''})",
-                      zlabel="k* / d", diverging=False, ylog=True,
-                      title=f"optimal bottleneck k*/d over (c, signal strength), on the k grid\n"
-                            f"d = {d}, reg = {args.reg:g}, terms: {terms}")
+        star = "kappa_star" if axis_name == "k" else "eta2_train_star"
+        panels = [(extra[f"{star}_no_skip"] if axis_name == "k"
+                   else np.log10(extra[f"{star}_no_skip"]),
+                   "no skip (k* <= r + 1 suffices)" if axis_name == "k" else "no skip", None),
+                  (extra[f"{star}_skip"] if axis_name == "k"
+                   else np.log10(extra[f"{star}_skip"]), "skip connection", None)]
+        if axis_name == "k":
+            fig_kw = dict(ylabel=f"signal strength (x the {scaled}"
+                                 f"{'^2' if scaled == 'sv' else ''})",
+                          zlabel="k* / d", diverging=False, ylog=True,
+                          title=f"optimal bottleneck k*/d over (c, signal strength), on the k "
+                                f"grid\nd = {d}, reg = {args.reg:g}, terms: {terms}")
+        else:
+            fig_kw = dict(ylabel="test-signal strength (x the test energies)",
+                          zlabel="log10 eta2_train*", diverging=False, ylog=True,
+                          title=f"optimal training noise over (c, test-signal strength), on a "
+                                f"25-level grid\nd = {d}, reg = {args.reg:g}, terms: {terms}")
     else:  # regularization: log10 risk over (c, lambda) for both models, lambda*(c) drawn
         ys, yname = np.asarray(args.reg_values, dtype=float), "reg"
         width = {"kappa": args.kappa_value} if args.kappa_value else {"k": args.k or base.k}
@@ -358,17 +364,50 @@ def _cmd_phase(args: argparse.Namespace) -> int:
         written.append(str(prefix.with_suffix(ext)))
     bad = (int(np.sum(~(grids[False].success() & grids[True].success()))) if grids else
            int(sum(np.sum(~np.isfinite(v)) for key, v in extra.items()
-                   if key.startswith("kappa_star"))))
+                   if key.startswith(("kappa_star", "eta2_train_star")))))
     meta = {"command": ["rmtrisk", *args.argv], "version": __version__, "kind": args.kind,
             "d": d, **spectrum, **eta, "c": c.tolist(), yname: ys.tolist(), "terms": terms,
             "cells_without_value": bad,
             **{key: value.tolist() for key, value in extra.items()
                if key != "difference" and np.ndim(value) == 1}}
+    if args.kind == "training-noise":
+        meta["eta2_train_levels"] = (np.geomspace(1e-2, 1e1, 25) * eta["eta2_train"]).tolist()
     prefix.with_suffix(".meta.json").write_text(
         json.dumps(strict_json_value(meta), indent=2, allow_nan=False) + "\n", encoding="utf-8")
     print("wrote " + ", ".join([*written, *(str(prefix.with_suffix(e)) for e in
                                             (".npz", ".csv", ".meta.json"))]), file=sys.stderr)
     return 0
+
+
+def _optimum_map(args: argparse.Namespace, d: int, base_spec: dict, scaled: str, eta: dict,
+                 c: np.ndarray, ys: np.ndarray, skip: bool, axis_name: str,
+                 axis: np.ndarray, bar) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell (strength ``ys[j]``, ``c[i]``): the ``axis`` value of smallest risk and that
+    risk (nan where no value on the axis is usable). The strength multiplies the training
+    spectrum (axis ``k``) or the test energies (axis ``eta2_train``)."""
+    best = np.full((ys.size, c.size), np.nan)
+    risk = np.full((ys.size, c.size), np.nan)
+    for j, s in enumerate(ys):
+        spec = dict(base_spec)
+        if axis_name == "k":
+            spec[scaled] = base_spec[scaled] * (np.sqrt(s) if scaled == "sv" else s)
+            fixed = {"eta2_train": eta["eta2_train"]}
+        else:
+            if "test_energy" not in base_spec and scaled == "sv":
+                raise ValueError("phase training-noise with --sv needs --test-energy (the "
+                                 "in-distribution default sv^2/N changes with c)")
+            spec["test_energy"] = base_spec.get("test_energy", base_spec.get("energy")) * s
+            fixed = {"k": args.k or Problem.default().k}
+        g = risk_grid(d=d, **{k: v.tolist() for k, v in spec.items()},
+                      eta2_test=eta["eta2_test"], finite_size=args.finite_size,
+                      limit=args.limit, reg=args.reg, c=c[None, :],
+                      **{axis_name: axis[:, None]}, **fixed, skip=skip, progress=bar.update)
+        values = np.where(g.success(), g.risk, np.nan)
+        for i in range(c.size):
+            if np.any(np.isfinite(values[:, i])):
+                at = int(np.nanargmin(values[:, i]))
+                best[j, i], risk[j, i] = axis[at], values[at, i]
+    return best, risk
 
 
 def _bar(total: int):
@@ -626,11 +665,13 @@ def build_parser() -> argparse.ArgumentParser:
     pha = add("phase", "phase diagram as PNG and SVG plus its data (NPZ, CSV) and the command "
                        "that made it (.meta.json); skip-advantage: R(no skip) - R(skip) over "
                        "(c, kappa), the zero contour drawn")
-    pha.add_argument("kind", choices=["skip-advantage", "regularization", "bottleneck"],
+    pha.add_argument("kind", choices=["skip-advantage", "regularization", "bottleneck",
+                                      "training-noise"],
                      help="skip-advantage: R(no skip) - R(skip) over (c, kappa); "
                           "regularization: the risk over (c, lambda) for both models with "
                           "lambda*(c) drawn; bottleneck: k*/d over (c, signal strength) for "
-                          "both models")
+                          "both models; training-noise: the optimal eta2_train over (c, "
+                          "test-signal strength) for both models")
     pha.add_argument("--c", type=_grid_values("c"),
                      help="aspect ratios (list or start:stop:count; default log-spaced in "
                           "[0.2, 5]: 49 points for skip-advantage, 25 for regularization)")
@@ -651,8 +692,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "[1e-3, 1e2])")
     pha.add_argument("--strength", type=_grid_values("strength"),
                      default=np.geomspace(0.1, 10, 9).tolist(),
-                     help="bottleneck: factors on the per-sample energies (or sv^2) (default "
-                          "9 log-spaced in [0.1, 10])")
+                     help="bottleneck: factors on the per-sample energies (or sv^2); "
+                          "training-noise: factors on the test energies (default 9 "
+                          "log-spaced in [0.1, 10])")
     width = pha.add_mutually_exclusive_group()
     width.add_argument("--k", type=int, help="regularization: bottleneck width (default: the "
                                              "default example's)")

@@ -179,3 +179,24 @@ def test_phase_bottleneck_k_star_is_the_grid_minimum(capsys, tmp_path):
             best = min(risks, key=lambda k: (risks[k], k))
             assert data["kappa_star_no_skip"][j, i] == best / 60
             assert data["risk_star_no_skip"][j, i] == risks[best]
+
+
+def test_phase_training_noise_is_the_grid_minimum(capsys, tmp_path):
+    import numpy as np
+
+    prefix = tmp_path / "noise"
+    code, _, err = run(["phase", "training-noise", "--d", "60", "--energy", "0.2,0.1",
+                        "--c", "0.5,2", "--strength", "1", "--k", "1", "--out", str(prefix)],
+                       capsys)
+    assert code == 0 and "wrote" in err
+    data = np.load(tmp_path / "noise.npz")
+    meta = _strict((tmp_path / "noise.meta.json").read_text())
+    levels = meta["eta2_train_levels"]
+    for i, c in enumerate([0.5, 2.0]):
+        risks = [asymptotic_risk(Problem(d=60, energy=[0.2, 0.1], c=c, k=1, eta2_train=e,
+                                         eta2_test=Problem.default().eta2_test),
+                                 throw=False).risk for e in levels]
+        assert data["eta2_train_star_no_skip"][0, i] == levels[int(np.nanargmin(risks))]
+    code, _, err = run(["phase", "training-noise", "--sv", "2,1", "--c", "2", "--strength",
+                        "1", "--out", str(prefix)], capsys)
+    assert code == 2 and "needs --test-energy" in err
