@@ -27,6 +27,17 @@ def risk_curve(problem: Problem, c_values: Sequence[float], variant: str = "defa
     return out
 
 
+def _break_at_one(c: np.ndarray, y: np.ndarray, diverges: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Insert a gap (nan) where ``c`` crosses 1 when the risk diverges there (``reg = 0``), so
+    that the two branches rise towards the asymptote instead of meeting in a grid peak."""
+    if not diverges:
+        return c, y
+    cut = np.searchsorted(c, 1.0)
+    if cut in (0, c.size):
+        return c, y
+    return np.insert(c, cut, 1.0), np.insert(np.asarray(y, dtype=float), cut, np.nan)
+
+
 def risk_curve_figure(problem: Problem, c_values: Sequence[float],
                       k_values: Sequence[int] | None = None, *,
                       reg_values: Sequence[float] | None = None, paper: bool = True,
@@ -77,7 +88,8 @@ def risk_curve_figure(problem: Problem, c_values: Sequence[float],
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     colors = {}
     for value, label, p in curves:
-        (line,) = ax.plot(c_values, risk_curve(p, c_values), label=label)
+        (line,) = ax.plot(*_break_at_one(c_values, risk_curve(p, c_values), p.reg == 0),
+                          label=label)
         colors[value] = line.get_color()
         if paper and p.reg == 0:
             right = c_values > 1
@@ -212,7 +224,7 @@ def risk_parts_figure(problem: Problem, c_values: Sequence[float], k_values: Seq
     for ax, name in zip(axes, ("risk", "bias", "variance"), strict=True):
         values = np.where(grid.success(), getattr(grid, name), np.nan)
         for row, k in enumerate(ks):
-            ax.plot(c_values, values[row], label=f"k = {k}")
+            ax.plot(*_break_at_one(c_values, values[row], problem.reg == 0), label=f"k = {k}")
         ax.set_xscale("log")
         if name != "bias" and np.nanmin(values) > 0 and np.nanmax(values) / np.nanmin(values) > 10:
             ax.set_yscale("log")
@@ -224,6 +236,7 @@ def risk_parts_figure(problem: Problem, c_values: Sequence[float], k_values: Seq
         ax.set_title(name, fontsize="medium")
     axes[0].legend(fontsize=8)
     arch = "skip connection" if problem.skip else "no skip"
-    fig.suptitle(f"{arch}, d = {problem.d}, reg = {problem.reg:g} (default terms; grey line: "
-                 "c = 1)", fontsize="medium")
+    asymptote = "; at c = 1 the risk diverges (grey line)" if problem.reg == 0 else ""
+    fig.suptitle(f"{arch}, d = {problem.d}, reg = {problem.reg:g} (default terms{asymptote})",
+                 fontsize="medium")
     return fig
