@@ -662,9 +662,9 @@ def build_parser() -> argparse.ArgumentParser:
                                     "parameter, the version, the command) to FILE.meta.json")
     tab.set_defaults(func=_cmd_table)
 
-    pha = add("phase", "phase diagram as PNG and SVG plus its data (NPZ, CSV) and the command "
-                       "that made it (.meta.json); skip-advantage: R(no skip) - R(skip) over "
-                       "(c, kappa), the zero contour drawn")
+    pha = add("phase", "phase diagrams (skip-advantage, regularization, bottleneck, "
+                       "training-noise) as PNG and SVG plus their data (NPZ, CSV) and the "
+                       "command that made them (.meta.json)")
     pha.add_argument("kind", choices=["skip-advantage", "regularization", "bottleneck",
                                       "training-noise"],
                      help="skip-advantage: R(no skip) - R(skip) over (c, kappa); "
@@ -720,6 +720,30 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--format", choices=FORMATS, default="text")
     ver.set_defaults(func=_cmd_verify)
     return parser
+
+
+def cli_reference() -> str:
+    """The command-line reference (``docs/cli.md``): every command's ``--help``, generated from
+    the parsers at a fixed width so that the file is reproducible."""
+    parser = build_parser()
+
+    def fixed(prog: str) -> argparse.HelpFormatter:
+        return argparse.RawDescriptionHelpFormatter(prog, width=100)
+
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    parts = ["# Command-line reference", "",
+             "Generated from the parsers (`rmtrisk.cli.cli_reference()`; regenerate with",
+             "`python -c \"import rmtrisk.cli as c; print(c.cli_reference(), end='')\" > "
+             "docs/cli.md`). `tests/test_table.py` checks that every command and option is in it.",
+             ""]
+    for name, command in [("rmtrisk", parser), *sub.choices.items()]:
+        command.formatter_class = fixed
+        title = name if name == "rmtrisk" else f"rmtrisk {name}"
+        text = command.format_help().split("conventions (docs/conventions.md):")[0].rstrip()
+        parts += [f"## `{title}`", "", "```", text, "```", ""]
+    parts += ["The conventions every command shares (`rmtrisk --help` prints them):", "",
+              "```", CONVENTIONS.rstrip(), "```", ""]
+    return "\n".join(parts)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -200,3 +200,23 @@ def test_phase_training_noise_is_the_grid_minimum(capsys, tmp_path):
     code, _, err = run(["phase", "training-noise", "--sv", "2,1", "--c", "2", "--strength",
                         "1", "--out", str(prefix)], capsys)
     assert code == 2 and "needs --test-energy" in err
+
+
+def test_cli_reference_is_current():
+    """docs/cli.md lists every command and every option of the parsers (the exact text is
+    argparse's and may differ between Python versions, so only the content is compared)."""
+    import argparse
+    from pathlib import Path
+
+    from rmtrisk.cli import build_parser
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text()
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, command in sub.choices.items():
+        assert f"## `rmtrisk {name}`" in text, name
+        for action in command._actions:
+            for option in action.option_strings:
+                assert option in text, (name, option)
+            if action.help and action.help != argparse.SUPPRESS:
+                assert action.help.split()[0] in text, (name, action.help)
