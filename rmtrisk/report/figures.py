@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..problem import Problem
-from ..theory import asymptotic_risk
+from ..theory import asymptotic_risk, risk_grid
 
 __all__ = ["phase_figure", "risk_curve", "risk_curve_figure", "risk_parts_figure"]
 
@@ -134,14 +134,16 @@ def risk_curve_figure(problem: Problem, c_values: Sequence[float],
 
 def phase_figure(x: np.ndarray, y: np.ndarray, panels: Sequence[tuple], *, xlabel: str,
                  ylabel: str, zlabel: str, title: str, diverging: bool = True,
-                 ylog: bool = False, xline: float | None = None) -> Any:
+                 ylog: bool = False, xline: float | None = None,
+                 boundary: np.ndarray | None = None) -> Any:
     """Heat maps over ``(x[i], y[j])``, one panel per ``(z, subtitle, curve)`` in ``panels``.
 
     ``z`` has shape ``(ny, nx)``; non-finite cells are left blank (grey). With ``diverging``
     the colour scale is centred at 0, shared by the panels, and the zero contour is drawn (a
     phase boundary); otherwise each panel has its own sequential scale and colour bar.
     ``curve`` (or None) is ``(xs, ys)`` drawn on top (e.g. an optimum ``y*(x)``). ``x`` is on
-    a log scale, ``y`` with ``ylog``.
+    a log scale, ``y`` with ``ylog``. ``boundary`` (shape ``(ny, nx)``): its zero contour is
+    drawn dashed on every panel (e.g. the theory's phase boundary over a Monte Carlo map).
 
     Returns
     -------
@@ -175,6 +177,11 @@ def phase_figure(x: np.ndarray, y: np.ndarray, panels: Sequence[tuple], *, xlabe
             ax.contour(x, y, zm.filled(np.nan), levels=[0.0], colors="k", linewidths=1.5)
         if curve is not None:
             ax.plot(curve[0], curve[1], color="w", linewidth=1.8, marker="o", markersize=2.5)
+        if boundary is not None:
+            bm = np.ma.masked_invalid(np.asarray(boundary, dtype=float))
+            if bm.count() and float(bm.min()) < 0 < float(bm.max()):
+                ax.contour(x, y, bm.filled(np.nan), levels=[0.0], colors="k",
+                           linewidths=1.2, linestyles="--")
         if xline is not None:
             ax.axvline(xline, color="k", linestyle="--", linewidth=0.8)
         ax.set_xscale("log")
@@ -210,8 +217,6 @@ def risk_parts_figure(problem: Problem, c_values: Sequence[float], k_values: Seq
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
-
-    from ..theory import risk_grid
 
     c_values = np.asarray(c_values, dtype=float)
     ks = np.asarray(list(k_values), dtype=int)

@@ -313,6 +313,25 @@ def _canonical_factors(r: int, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.array(rows_k), np.array(rows_n)
 
 
+#: Gaussian coordinates are truncated at this many standard deviations (and rescaled to unit
+#: variance): the reduced forms are bounded, but the exact map has poles where a Gaussian
+#: model's far tail makes ``M`` singular (c near 1 at small d: a mean of 339 for a risk of 6).
+TRUNCATE_AT = 3.0
+_TRUNCATED_VARIANCE = 0.9733369246625415  # variance of N(0, 1) conditioned on |z| <= 3
+
+
+def _truncated_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Standard normals conditioned on ``|z| <= TRUNCATE_AT`` (rejection), rescaled to unit
+    variance: the second moments, hence the second-order term, are those of the Gaussian
+    model."""
+    z = rng.standard_normal(shape)
+    bad = np.abs(z) > TRUNCATE_AT
+    while bad.any():
+        z[bad] = rng.standard_normal(int(bad.sum()))
+        bad = np.abs(z) > TRUNCATE_AT
+    return z / np.sqrt(_TRUNCATED_VARIANCE)
+
+
 def sampled_expectation(stats, m0: np.ndarray, n0: np.ndarray, w: np.ndarray,
                         pairs: int = SAMPLED_PAIRS, seed: int = 0
                         ) -> tuple[np.ndarray, np.ndarray]:
@@ -331,7 +350,7 @@ def sampled_expectation(stats, m0: np.ndarray, n0: np.ndarray, w: np.ndarray,
     rng = np.random.default_rng(np.random.SeedSequence([seed, size, 20261203]))
     means = []
     for start in range(0, pairs, 512):
-        z = rng.standard_normal((min(512, pairs - start), fk.shape[0]))
+        z = _truncated_normal(rng, (min(512, pairs - start), fk.shape[0]))
         dm = (z @ fk).reshape(-1, size, size)
         dn = (z @ fn).reshape(-1, size, size)
         means.append(0.5 * (np.asarray(stats(m0 + dm, n0 + dn))
@@ -533,8 +552,8 @@ def ridge_reduced_statistics(m: np.ndarray, n2: np.ndarray, sv: np.ndarray, lam:
     return np.sum(resid**2, axis=-2), (float(frob2) if m.ndim == 2 else frob2)
 
 
-def ridge_interaction_risk(problem: Problem, finite_size: bool = True, sampled: bool = False
-                           ) -> tuple[float, float, float, float]:
+def ridge_interaction_risk(problem: Problem, finite_size: bool = True, sampled: bool = False,
+                           with_error: bool = False) -> tuple[float, ...]:
     """Finite-size no-skip risk at ``lambda > 0``: ``(bias, variance, delta_bias, delta_var)``.
 
     ``bias, variance`` = exact map at the exact means ``f(E M, E N)`` (global traces with their
@@ -543,7 +562,8 @@ def ridge_interaction_risk(problem: Problem, finite_size: bool = True, sampled: 
     (:func:`ridge_fluctuation_weights`), evaluated by central differences as in
     :func:`interaction_correction`. With
     ``finite_size=False`` the means are the Marchenko-Pastur limits and ``f(M_0)`` is the
-    leading-order :func:`rmtrisk.theory.ridge.ridge_risk`.
+    leading-order :func:`rmtrisk.theory.ridge.ridge_risk`. With ``with_error`` a fifth
+    element is the sampling standard error of the bias (0 unless ``sampled``).
     """
     if problem.skip:
         raise ValueError("ridge_interaction_risk covers the model without skip connection")
@@ -561,14 +581,17 @@ def ridge_interaction_risk(problem: Problem, finite_size: bool = True, sampled: 
         b, f2 = ridge_reduced_statistics(m, n2, sv, lam, kept)
         return np.stack([np.sum(b * ell, axis=-1), np.asarray(f2)], axis=-1)
 
+    error = 0.0
     if sampled:  # uniform in the gaps of a near-tie (sampled_expectation)
         base = stats(m0, n0)
-        second = sampled_expectation(stats, m0, n0, w)[0] - base
+        mean, err = sampled_expectation(stats, m0, n0, w)
+        second, error = mean - base, float(err[0])
     else:
         # eigenvalues at the means: S V^T H V S = S^2 + lam (M^{-1})_11
         key = sv**2 + lam * np.diag(np.linalg.inv(m0))[:sv.size]
         base, second = _second_order(stats, m0, n0, w, sv, ell, _kept_directions(kept, key),
                                      key)
     scale = problem.eta2_test / problem.d
-    return (float(base[0] + second[0]), float(scale * (base[1] + second[1])),
-            float(second[0]), float(scale * second[1]))
+    out = (float(base[0] + second[0]), float(scale * (base[1] + second[1])),
+           float(second[0]), float(scale * second[1]))
+    return (*out, error) if with_error else out
