@@ -220,3 +220,23 @@ def test_cli_reference_is_current():
                 assert option in text, (name, option)
             if action.help and action.help != argparse.SUPPRESS:
                 assert action.help.split()[0] in text, (name, action.help)
+
+
+def test_phase_skip_advantage_monte_carlo_is_paired(capsys, tmp_path):
+    import numpy as np
+
+    from rmtrisk import monte_carlo_risk
+
+    prefix = tmp_path / "mc"
+    code, _, _ = run(["phase", "skip-advantage", "--d", "60", "--sv", "2,1", "--c", "0.5,2",
+                      "--kappa", "0.05", "--mc-reps", "4", "--seed", "3", "--out",
+                      str(prefix)], capsys)
+    assert code == 0
+    data = np.load(tmp_path / "mc.npz")
+    base = Problem.default()
+    p = Problem(d=60, sv=[2, 1], c=2.0, kappa=0.05, eta2_train=base.eta2_train,
+                eta2_test=base.eta2_test)
+    plain = monte_carlo_risk(p, reps=4, seed=3)
+    skip = monte_carlo_risk(p.replace(skip=True), reps=4, seed=3)
+    assert data["difference_mc"][0, 1] == np.mean(plain.samples[:, 0] - skip.samples[:, 0])
+    assert data["difference_mc_stderr"][0, 1] > 0
