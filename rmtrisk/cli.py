@@ -17,6 +17,7 @@ from .montecarlo import monte_carlo_risk
 from .problem import Problem
 from .report.figures import risk_curve, risk_curve_figure, risk_parts_figure
 from .report.tables import FORMATS, format_table
+from .serialize import strict_json_value
 from .status import SolverError
 from .theory import (
     VARIANTS,
@@ -87,7 +88,8 @@ def problem_from_args(args: argparse.Namespace) -> Problem:
 
 
 def _print(obj: Any, as_json: bool, text: str) -> None:
-    print(json.dumps(obj, indent=2) if as_json else text)
+    """``obj`` as strict JSON (non-finite numbers as null; the status says why) or ``text``."""
+    print(json.dumps(strict_json_value(obj), indent=2, allow_nan=False) if as_json else text)
 
 
 def _cmd_mc(args: argparse.Namespace) -> int:
@@ -97,8 +99,8 @@ def _cmd_mc(args: argparse.Namespace) -> int:
                           progress=not args.json and args.reps >= 20)
     elapsed = time.perf_counter() - t0
     if args.json:
-        out = mc.to_dict()
-        if not args.samples:
+        out = mc.to_dict()  # with the replicates: MonteCarloResult.from_dict reloads it
+        if args.no_samples:
             out.pop("samples")
         _print(out, True, "")
         return 0 if mc.status.ok else 1
@@ -186,11 +188,15 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             "paper_ok"]
     print(format_table(rows, cols, fmt=args.format))
     failed = [r["key"] for r in rows if r["ok"] is False]
+    no_theory = [r["key"] for r in rows if r["ok"] is None]  # no finite theory: never a pass
+    passed = len(rows) - len(failed) - len(no_theory)
     if args.format != "json":
-        print(f"{len(rows) - len(failed)}/{len(rows)} cells within max(3 stderr, 1 %)")
+        print(f"{passed}/{len(rows)} cells within max(3 stderr, 1 %), {len(failed)} outside, "
+              f"{len(no_theory)} without a finite theory (not counted as passing)",
+              file=sys.stderr)
         paper_fail = [r["key"] for r in rows if r["paper_ok"] is False]
-        print(f"paper variant fails in {len(paper_fail)} cells")
-    return 1 if failed and args.strict else 0
+        print(f"paper variant fails in {len(paper_fail)} cells", file=sys.stderr)
+    return 1 if (failed or no_theory) and args.strict else 0
 
 
 def _cmd_optimal(args: argparse.Namespace) -> int:
@@ -294,7 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     mc.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     mc.add_argument("--json", action="store_true", help="print JSON (risk, bias, variance, "
                                                         "stderr, ci95, problem)")
-    mc.add_argument("--samples", action="store_true", help="with --json, include replicates")
+    mc.add_argument("--no-samples", action="store_true",
+                    help="with --json, leave out the replicates (the output then no longer "
+                         "reloads with MonteCarloResult.from_dict)")
     mc.add_argument("--format", choices=FORMATS, default="text")
     mc.set_defaults(func=_cmd_mc)
 
@@ -356,7 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--workers", type=int, default=1,
                      help="Monte Carlo worker processes (default 1)")
     ver.add_argument("--out", help="JSON-lines file: finished cells are kept, reruns resume")
-    ver.add_argument("--strict", action="store_true", help="exit 1 if any cell fails")
+    ver.add_argument("--strict", action="store_true",
+                     help="exit 1 if any cell fails or has no finite theory")
     ver.add_argument("--format", choices=FORMATS, default="text")
     ver.set_defaults(func=_cmd_verify)
     return parser

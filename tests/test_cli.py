@@ -83,8 +83,8 @@ def test_demo_and_verify_run_small(capsys, tmp_path):
     assert code == 0 and "bottleneck" in out and "skip" in out
     store = tmp_path / "v.jsonl"
     argv = ["verify", "--d", "60", "--c-values", "2", "--reps", "3", "--out", str(store)]
-    code, out, _ = run(argv, capsys)
-    assert code == 0 and "cells within" in out
+    code, out, err = run(argv, capsys)
+    assert code == 0 and "cells within" in err  # the summary is prose: stderr
     first = store.read_text()
     code, out2, _ = run(argv, capsys)  # resumes: nothing recomputed, nothing appended
     assert store.read_text() == first and out2 == out

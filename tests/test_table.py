@@ -240,3 +240,20 @@ def test_phase_skip_advantage_monte_carlo_is_paired(capsys, tmp_path):
     skip = monte_carlo_risk(p.replace(skip=True), reps=4, seed=3)
     assert data["difference_mc"][0, 1] == np.mean(plain.samples[:, 0] - skip.samples[:, 0])
     assert data["difference_mc_stderr"][0, 1] > 0
+
+
+def test_json_outputs_are_strict_and_reload(capsys):
+    """risk --json at c = 1 (infinite risk) is strict JSON; mc --json reloads with
+    MonteCarloResult.from_dict; verify counts cells without a finite theory as not passing."""
+    from rmtrisk import MonteCarloResult
+
+    code, out, _ = run(["risk", "--c", "1", "--json"], capsys)
+    data = _strict(out)
+    assert code == 1 and data["risk"] is None and data["status"] == "AT_INTERPOLATION_THRESHOLD"
+    code, out, _ = run(["mc", "--d", "60", "--c", "2", "--k", "1", "--reps", "3", "--json"],
+                       capsys)
+    back = MonteCarloResult.from_dict(_strict(out))
+    assert back.reps == 3 and back.risk == _strict(out)["risk"]
+    code, _, err = run(["verify", "--c-values", "1", "--d", "50", "--reps", "2", "--strict"],
+                       capsys)
+    assert code == 1 and "0/12 cells within" in err and "12 without a finite theory" in err

@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from ..problem import Problem
+from ..serialize import from_strict_json
 from ..status import Status
 from .sampling import training_sample
 from .training import RiskStatistics, risk_statistics
@@ -225,7 +226,7 @@ class MonteCarloResult:
             raise ValueError(f"MonteCarloResult.from_dict: missing key(s) {missing}; expected "
                              "the output of MonteCarloResult.to_dict()")
         try:
-            samples = np.asarray(data["samples"], dtype=float).reshape(-1, 3)
+            samples = np.asarray(from_strict_json(data["samples"]), dtype=float).reshape(-1, 3)
         except (TypeError, ValueError):
             raise ValueError("MonteCarloResult.from_dict: samples must be a list of "
                              "(risk, bias, variance) rows") from None
