@@ -82,6 +82,7 @@ _TABLE_AXES = ("c", "n", "k", "kappa", "reg", "eta2_train", "eta2_test", "skip")
 
 
 def cmd_table(args: argparse.Namespace) -> int:
+    """``rmtrisk table``: one row per cell of the outer product of the grid options."""
     base = Problem.default()
     grid: dict[str, list] = {name: getattr(args, name) for name in _TABLE_AXES
                              if getattr(args, name) is not None}
@@ -131,6 +132,7 @@ def cmd_table(args: argparse.Namespace) -> int:
 
 
 def cmd_phase(args: argparse.Namespace) -> int:
+    """``rmtrisk phase KIND``: the diagram's maps, figure, data and metadata."""
     base = Problem.default()
     d = args.d or base.d
     spectrum = {name: getattr(args, name) for name in ("sv", "energy", "test_energy")
@@ -332,6 +334,7 @@ def progress_bar(total: int):
 
 
 def status_name(code: Any) -> str:
+    """The :class:`~rmtrisk.status.Status` name of an integer code."""
     return Status(int(code)).name
 
 
