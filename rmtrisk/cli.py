@@ -177,8 +177,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     cells = [cell for d in args.d for cell in verification_grid(d, c_values)]
     rows = []
     for cell in tqdm(cells, desc="cells", disable=args.format == "json"):
-        if store is not None and cell.key in store:
-            rows.append(store.get(cell.key))
+        done = store.finished(cell.key, args.reps, args.seed) if store is not None else None
+        if done is not None:
+            rows.append(done)
             continue
         row = verify_cell(cell, reps=args.reps, seed=args.seed, workers=args.workers)
         if store is not None:
