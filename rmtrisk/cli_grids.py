@@ -92,10 +92,7 @@ def cmd_table(args: argparse.Namespace) -> int:
         grid["k"] = [base.k]
     for name in ("eta2_train", "eta2_test"):
         grid.setdefault(name, [getattr(base, name)])
-    spectrum = {name: getattr(args, name) for name in ("sv", "energy", "test_energy")
-                if getattr(args, name) is not None}
-    if "sv" not in spectrum and "energy" not in spectrum:
-        spectrum["energy"] = base.energy.tolist()  # sums to 0.4096 at every c
+    spectrum = _spectrum(args, base)
     axes = [name for name in _TABLE_AXES if name in grid]
     shaped = {name: np.reshape(grid[name], [-1 if i == j else 1 for j in range(len(axes))])
               for i, name in enumerate(axes)}
@@ -120,8 +117,7 @@ def cmd_table(args: argparse.Namespace) -> int:
                 "finite_size": args.finite_size, "limit": args.limit, "rows": len(rows),
                 "columns": columns}
         meta_path = out.with_name(out.name + ".meta.json")
-        meta_path.write_text(json.dumps(strict_json_value(meta), indent=2, allow_nan=False)
-                             + "\n", encoding="utf-8")
+        _write_meta(meta_path, meta)
         print(f"wrote {out} ({len(rows)} rows) and {meta_path}", file=sys.stderr)
     else:
         print(text)
@@ -135,12 +131,9 @@ def cmd_phase(args: argparse.Namespace) -> int:
     """``rmtrisk phase KIND``: the diagram's maps, figure, data and metadata."""
     base = Problem.default()
     d = args.d or base.d
-    spectrum = {name: getattr(args, name) for name in ("sv", "energy", "test_energy")
-                if getattr(args, name) is not None}
-    if "sv" not in spectrum and "energy" not in spectrum:
-        spectrum["energy"] = base.energy.tolist()
-    eta = {"eta2_train": args.eta2_train or base.eta2_train,
-           "eta2_test": args.eta2_test or base.eta2_test}
+    spectrum = _spectrum(args, base)
+    eta = {name: getattr(base, name) if getattr(args, name) is None else getattr(args, name)
+           for name in ("eta2_train", "eta2_test")}  # eta2_test = 0 is a valid choice
     common = dict(d=d, **spectrum, **eta, finite_size=args.finite_size, limit=args.limit)
     terms = "limit" if args.limit else ("finite-size" if args.finite_size else
                                          "limit + interaction O(r/d)")
@@ -180,6 +173,8 @@ def cmd_phase(args: argparse.Namespace) -> int:
             axes = {False: level, True: level}
         total = int(ys.size * c.size * sum(v.size for v in axes.values()))
         grids, extra = {}, {}
+        if axis_name == "eta2_train":
+            extra["eta2_train_levels"] = axes[False]  # 1-D: into the npz and the metadata
         with progress_bar(total) as bar:
             for skip in (False, True):
                 best, risk = optimum_map(args, d, base_spec, scaled, eta, c, ys, skip,
@@ -265,10 +260,7 @@ def cmd_phase(args: argparse.Namespace) -> int:
             "cells_without_value": bad,
             **{key: value.tolist() for key, value in extra.items()
                if key != "difference" and np.ndim(value) == 1}}
-    if args.kind == "training-noise":
-        meta["eta2_train_levels"] = (np.geomspace(1e-2, 1e1, 25) * eta["eta2_train"]).tolist()
-    prefix.with_suffix(".meta.json").write_text(
-        json.dumps(strict_json_value(meta), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    _write_meta(prefix.with_suffix(".meta.json"), meta)
     print("wrote " + ", ".join([*written, *(str(prefix.with_suffix(e)) for e in
                                             (".npz", ".csv", ".meta.json"))]), file=sys.stderr)
     return 0
@@ -325,6 +317,22 @@ def optimum_map(args: argparse.Namespace, d: int, base_spec: dict, scaled: str, 
                 at = int(np.nanargmin(values[:, i]))
                 best[j, i], risk[j, i] = axis[at], values[at, i]
     return best, risk
+
+
+def _spectrum(args: argparse.Namespace, base: Problem) -> dict[str, list[float]]:
+    """The spectrum options given, or the default example's per-sample energies (which sum to
+    0.4096 at every c)."""
+    spectrum = {name: getattr(args, name) for name in ("sv", "energy", "test_energy")
+                if getattr(args, name) is not None}
+    if "sv" not in spectrum and "energy" not in spectrum:
+        spectrum["energy"] = base.energy.tolist()
+    return spectrum
+
+
+def _write_meta(path: Path, meta: dict[str, Any]) -> None:
+    """The sidecar metadata as strict JSON (non-finite values as null)."""
+    path.write_text(json.dumps(strict_json_value(meta), indent=2, allow_nan=False) + "\n",
+                    encoding="utf-8")
 
 
 def progress_bar(total: int):

@@ -18,6 +18,7 @@ from rmtrisk.montecarlo.training import risk_statistics
 from rmtrisk.theory.corrections import skip_interaction
 from rmtrisk.theory.corrections.skip_interaction import (
     FORM_FAMILIES,
+    kept_angle,
     skip_interaction_correction,
     skip_reduced_statistics,
 )
@@ -89,9 +90,7 @@ def test_means_give_the_leading_order(c, kappa):
     n = round(d / c)
     k = round(kappa * d)
     y = n / d
-    theta = float(threshold(y, k / n).threshold)
-    angle = float(np.arccos((theta - 1 - y) / (2 * np.sqrt(y))))
-    means, _ = skip_interaction._family_statistics(y, angle, 0.0, d, n)
+    means, _ = skip_interaction._family_statistics(y, kept_angle(y, k / n), 0.0, d, n)
     r = SV.size
     eye, zero = np.eye(r), np.zeros((r, r))
     mats = [np.block([[means[("aa", m)] * eye, zero], [zero, means[("bb", m)] * eye]])
@@ -110,8 +109,7 @@ def test_form_statistics_against_closed_forms(c):
     d, y, mass = 2000, 1 / c, 0.3
     n = round(d * y)
     theta = float(threshold(y, mass).threshold)
-    angle = float(np.arccos((theta - 1 - y) / (2 * np.sqrt(y))))
-    means, covs = skip_interaction._family_statistics(y, angle, 0.0, d, n)
+    means, covs = skip_interaction._family_statistics(y, kept_angle(y, mass), 0.0, d, n)
     q, q2 = 1 / (1 - y), 1 / (1 - y) ** 3
     t1, t2 = (float(truncated_moment(p, theta, y)) for p in (-1, -2))
     kappa = mass * y
@@ -142,9 +140,7 @@ def test_subsystems_reproduce_the_full_second_order_term(reg):
     delta_bias, delta_var, _ = skip_interaction_correction(p)
     d, n, r = p.d, p.n, p.r
     y = n / d
-    theta = float(threshold(y, p.k / n).threshold)
-    angle = float(np.arccos((theta - 1 - y) / (2 * np.sqrt(y))))
-    means, covs = skip_interaction._family_statistics(y, angle, reg, d, n)
+    means, covs = skip_interaction._family_statistics(y, kept_angle(y, p.k / n), reg, d, n)
     eye, zero = np.eye(r), np.zeros((r, r))
     base = {m: np.block([[means[("aa", m)] * eye, zero], [zero, means[("bb", m)] * eye]])
             for m in ("M", "N", "J", "X")}

@@ -16,7 +16,6 @@ table writers; :meth:`RiskGrid.to_frame` a pandas DataFrame (optional extra ``fr
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,9 +111,7 @@ class RiskGrid:
         shape = tuple(int(s) for s in data["shape"])
 
         def floats(values: Any) -> np.ndarray:
-            arr = np.array([math.nan if v is None else v for v in np.ravel(
-                np.array(values, dtype=object))], dtype=float)
-            return _frozen(arr.reshape(shape))
+            return _frozen(np.array(from_strict_json(values), dtype=float).reshape(shape))
 
         def strings(key: str) -> np.ndarray:
             return _frozen(np.array(data.get(key, [""] * int(np.prod(shape))),

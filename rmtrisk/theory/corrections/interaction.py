@@ -60,6 +60,8 @@ when the variance is ``O(1/d)``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...problem import Problem
@@ -248,11 +250,10 @@ def _second_order(stats, m0: np.ndarray, n0: np.ndarray, w: np.ndarray, sv: np.n
     r = sv.size
     base = np.asarray(stats(m0, n0, sv, ell, _local_ranks(np.arange(r), kept_dirs, rank_key)))
     second = np.zeros_like(base)
-    kept_set = set(int(i) for i in kept_dirs)
     subsystems = [[i] for i in range(r)] + [[i, j] for i in range(r) for j in range(i + 1, r)]
     groups: dict[tuple, list] = {}
     for sub in subsystems:
-        key = (len(sub), tuple(_local_ranks(np.array(sub), kept_set, rank_key)))
+        key = (len(sub), tuple(_local_ranks(np.array(sub), kept_dirs, rank_key)))
         groups.setdefault(key, []).append(sub)
     for (p, kept_sub), subs in groups.items():
         moves = [(a, b, amp) for a, b, amp in _directions(p, w) if p == 1 or a % p != b % p]
@@ -317,7 +318,9 @@ def _canonical_factors(r: int, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 #: variance): the reduced forms are bounded, but the exact map has poles where a Gaussian
 #: model's far tail makes ``M`` singular (c near 1 at small d: a mean of 339 for a risk of 6).
 TRUNCATE_AT = 3.0
-_TRUNCATED_VARIANCE = 0.9733369246625415  # variance of N(0, 1) conditioned on |z| <= 3
+#: variance of N(0, 1) conditioned on |z| <= a: 1 - 2 a phi(a) / (2 Phi(a) - 1)
+_TRUNCATED_VARIANCE = 1.0 - (2.0 * TRUNCATE_AT * math.exp(-TRUNCATE_AT**2 / 2)
+                             / math.sqrt(2.0 * math.pi) / math.erf(TRUNCATE_AT / math.sqrt(2.0)))
 
 
 def _truncated_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:

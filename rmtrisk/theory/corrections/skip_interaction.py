@@ -56,7 +56,7 @@ from ...engine import threshold
 from ...problem import Problem
 from .quadrature import gauss_legendre
 
-__all__ = ["FORM_FAMILIES", "MAX_EXPANSION", "FormFamily", "SkipInteraction",
+__all__ = ["FORM_FAMILIES", "MAX_EXPANSION", "FormFamily", "SkipInteraction", "kept_angle",
            "skip_interaction_correction", "skip_reduced_statistics", "with_skip_interaction"]
 
 #: central-difference step, in standard deviations of the coordinate
@@ -153,6 +153,15 @@ def _law_averages(y: float, angle: float, lam: float) -> tuple[np.ndarray, np.nd
     return x, 0.5 * angle * w * (2.0 / np.pi) * np.sin(t) ** 2 / x
 
 
+def kept_angle(y: float, mass: float) -> float:
+    """The angle ``t`` of ``x = 1 + y + 2 sqrt(y) cos(t)`` at the threshold that keeps the
+    fraction ``mass`` of the law of ``A^T A`` (ratio ``y``): ``pi`` for ``mass >= 1``."""
+    if mass >= 1.0:
+        return float(np.pi)
+    theta = float(threshold(y, mass).threshold)
+    return float(np.arccos(np.clip((theta - 1.0 - y) / (2.0 * np.sqrt(y)), -1.0, 1.0)))
+
+
 def _weight(fam: FormFamily, x: np.ndarray, lam: float) -> np.ndarray:
     p, q = fam.power
     return x**p / (x + lam) ** q
@@ -216,12 +225,8 @@ def skip_interaction_correction(problem: Problem) -> SkipInteraction:
     sv = problem.sv_array / np.sqrt(e2)
     ell = problem.test_energy_array
     lam = problem.reg / e2
-    y, kk = n / d, min(problem.k, n)
-    angle = np.pi
-    if kk < n:
-        theta = float(threshold(y, kk / n).threshold)
-        angle = float(np.arccos(np.clip((theta - 1.0 - y) / (2.0 * np.sqrt(y)), -1.0, 1.0)))
-    means, covs = _family_statistics(y, angle, lam, d, n)
+    y = n / d
+    means, covs = _family_statistics(y, kept_angle(y, min(problem.k, n) / n), lam, d, n)
     r = sv.size
     upper = np.triu_indices(r, 1)
     second = _second_order(1, means, covs, sv[:, None], ell[:, None], lam)
