@@ -1,0 +1,2 @@
+"""Monte Carlo sweeps over grids of problems: executors (serial, local processes,
+dask.distributed) and the SQLite results store."""
