@@ -19,7 +19,8 @@ from ..problem import Problem
 from ..status import Status
 from .bottleneck import bottleneck_risk, kept_mask
 from .corrections import interaction_correction, ridge_interaction_risk
-from .corrections.interaction import SAMPLED_PAIRS, sampled_risk
+from .corrections.interaction import sampled_risk
+from .corrections.sampled import SAMPLED_PAIRS
 from .evaluation import TERMS_FINITE_SIZE, TERMS_INTERACTION, Evaluation
 from .ridge import ridge_risk
 
@@ -96,7 +97,7 @@ def evaluate(problem: Problem, finite_size: bool = False, limit: bool = False) -
     Near-ties at the bottleneck cutoff (:func:`cutoff_gap` at most :func:`near_tie_gap`): which
     directions are kept is decided by the ``O(d^-1/2)`` fluctuations of the quadratic forms,
     so the correction takes the expectation of the exact map over them by sampling
-    (:func:`rmtrisk.theory.corrections.interaction.sampled_expectation`), which is uniform in
+    (:func:`rmtrisk.theory.corrections.sampled.sampled_expectation`), which is uniform in
     the gap: it tends to the top-``k`` value with interaction as the gap grows and to the
     average over the tied block as it closes. For ``c > 1`` at ``reg = 0`` the kept directions
     are the top singular values exactly (no near-tie issue); exact ties there, and with

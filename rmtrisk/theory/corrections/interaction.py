@@ -60,17 +60,15 @@ when the variance is ``O(1/d)``.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ...problem import Problem
 from ..one_layer import direction_factors, resolvent_moments
+from .sampled import sampled_expectation
 
-__all__ = ["SAMPLED_PAIRS", "fluctuation_weights", "interaction_correction",
-           "interaction_moments", "reduced_statistics", "ridge_fluctuation_weights",
-           "ridge_interaction_risk", "ridge_reduced_statistics", "ridge_spectral_moments",
-           "sampled_expectation", "sampled_risk"]
+__all__ = ["fluctuation_weights", "interaction_correction", "interaction_moments",
+           "reduced_statistics", "ridge_fluctuation_weights", "ridge_interaction_risk",
+           "ridge_reduced_statistics", "ridge_spectral_moments", "sampled_risk"]
 
 _REL_STEP = 1e-3
 
@@ -282,86 +280,6 @@ def _local_ranks(sub: np.ndarray, kept, rank_key: np.ndarray) -> list[int]:
     return [pos for pos, direction in enumerate(order) if int(direction) in kept]
 
 
-#: Antithetic pairs of Gaussian draws of the quadratic forms in :func:`sampled_expectation`.
-SAMPLED_PAIRS = 2048
-
-
-def _canonical_factors(r: int, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Linear maps from independent standard normals to ``(Delta, Delta_N)``, flattened.
-
-    Per entry ``i <= j`` the ``2 x 2`` covariance of ``(dK, dN)`` (:func:`_directions`) is
-    factored by its lower Cholesky factor (positive diagonal): a canonical choice, so that a
-    joint rescaling of signal and noise rescales every draw exactly.
-    """
-    rows_k, rows_n = [], []
-    size = 2 * r
-    for i in range(size):
-        for j in range(i, size):
-            block = 0 if j < r else (1 if i < r else 2)
-            (a, b), (_, c) = (2.0 if i == j else 1.0) * w[block]
-            if a > 0:
-                cols = ((np.sqrt(a), b / np.sqrt(a)), (0.0, np.sqrt(max(c - b * b / a, 0.0))))
-            else:
-                cols = ((0.0, np.sqrt(max(c, 0.0))),)
-            for dk, dn in cols:
-                if dk == 0.0 and dn == 0.0:
-                    continue
-                ek, en = np.zeros((size, size)), np.zeros((size, size))
-                ek[i, j] = ek[j, i] = dk
-                en[i, j] = en[j, i] = dn
-                rows_k.append(ek.ravel())
-                rows_n.append(en.ravel())
-    return np.array(rows_k), np.array(rows_n)
-
-
-#: Gaussian coordinates are truncated at this many standard deviations (and rescaled to unit
-#: variance): the reduced forms are bounded, but the exact map has poles where a Gaussian
-#: model's far tail makes ``M`` singular (c near 1 at small d: a mean of 339 for a risk of 6).
-TRUNCATE_AT = 3.0
-#: variance of N(0, 1) conditioned on |z| <= a: 1 - 2 a phi(a) / (2 Phi(a) - 1)
-_TRUNCATED_VARIANCE = 1.0 - (2.0 * TRUNCATE_AT * math.exp(-TRUNCATE_AT**2 / 2)
-                             / math.sqrt(2.0 * math.pi) / math.erf(TRUNCATE_AT / math.sqrt(2.0)))
-
-
-def _truncated_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Standard normals conditioned on ``|z| <= TRUNCATE_AT`` (rejection), rescaled to unit
-    variance: the second moments, hence the second-order term, are those of the Gaussian
-    model."""
-    z = rng.standard_normal(shape)
-    bad = np.abs(z) > TRUNCATE_AT
-    while bad.any():
-        z[bad] = rng.standard_normal(int(bad.sum()))
-        bad = np.abs(z) > TRUNCATE_AT
-    return z / np.sqrt(_TRUNCATED_VARIANCE)
-
-
-def sampled_expectation(stats, m0: np.ndarray, n0: np.ndarray, w: np.ndarray,
-                        pairs: int = SAMPLED_PAIRS, seed: int = 0
-                        ) -> tuple[np.ndarray, np.ndarray]:
-    """``E stats(M0 + Delta, N0 + Delta_N)`` over the Gaussian fluctuations, and its standard
-    error, by sampling.
-
-    The same fluctuation model as :func:`_second_order`, but the expectation of the exact map
-    itself rather than its second-order Taylor term: uniform in the gaps between the
-    eigenvalues that select the kept directions, where the map is not smooth (near-ties at the
-    bottleneck cutoff, whose kept subspace is decided by the fluctuations). ``pairs``
-    antithetic pairs ``(Delta, -Delta)`` from a fixed seed: deterministic, and the linear term
-    cancels exactly wherever the map is smooth. ``stats`` takes stacks of matrices.
-    """
-    size = m0.shape[0]
-    fk, fn = _canonical_factors(size // 2, w)
-    rng = np.random.default_rng(np.random.SeedSequence([seed, size, 20261203]))
-    means = []
-    for start in range(0, pairs, 512):
-        z = _truncated_normal(rng, (min(512, pairs - start), fk.shape[0]))
-        dm = (z @ fk).reshape(-1, size, size)
-        dn = (z @ fn).reshape(-1, size, size)
-        means.append(0.5 * (np.asarray(stats(m0 + dm, n0 + dn))
-                            + np.asarray(stats(m0 - dm, n0 - dn))))
-    values = np.concatenate(means)
-    return values.mean(axis=0), values.std(axis=0, ddof=1) / np.sqrt(values.shape[0])
-
-
 def interaction_correction(problem: Problem, finite_size: bool = False) -> tuple[float, float]:
     """``(delta_bias, delta_variance)``: the O(1/d) interaction correction of the no-skip risk.
 
@@ -411,7 +329,8 @@ def _kept_directions(kept: np.ndarray, rank_key: np.ndarray) -> np.ndarray:
 def sampled_risk(problem: Problem, finite_size: bool = False
                  ) -> tuple[float, float, float]:
     """``(bias, variance, error)`` of the no-skip critical point at ``lambda = 0``, ``c < 1``,
-    as the expectation of the exact map over the fluctuations (:func:`sampled_expectation`).
+    as the expectation of the exact map over the fluctuations
+    (:func:`.sampled.sampled_expectation`).
 
     For near-ties at the bottleneck cutoff, where which directions are kept is decided by the
     fluctuations. The bias is the sampled mean of the exact per-direction bias; the variance
