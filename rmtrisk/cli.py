@@ -12,8 +12,10 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from .cli_data import add_data_options, data_from_args
 from .cli_grids import add_grid_commands, floats, ints
 from .montecarlo import monte_carlo_risk
+from .montecarlo.real_data import real_data_monte_carlo
 from .problem import Problem
 from .report.figures import risk_curve, risk_curve_figure, risk_parts_figure
 from .report.tables import FORMATS, format_table
@@ -64,6 +66,7 @@ def _add_problem_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--reg", type=float, help="product regularization lambda >= 0")
     g.add_argument("--critical-set", type=ints,
                    help="1-based ranks of the kept singular triplets (default: top k)")
+    add_data_options(p)
 
 
 def problem_from_args(args: argparse.Namespace) -> Problem:
@@ -77,6 +80,13 @@ def problem_from_args(args: argparse.Namespace) -> Problem:
     if getattr(args, "skip", False):
         changes["skip"] = True
     base = Problem.default()
+    spectrum = data_from_args(args)
+    if spectrum is not None:  # d, n and the energies come from the data (n chosen by --n/--c)
+        for name in ("n", "c"):
+            changes.pop(name, None)
+        data = spectrum.problem(k=min(base.k, spectrum.d), eta2_train=base.eta2_train,
+                                eta2_test=base.eta2_test)
+        return data.replace(**changes)
     if "d" in changes and not ({"n", "c"} & changes.keys()):
         changes["c"] = base.c  # keep the default aspect ratio when only d is changed
     if {"n", "c"} & changes.keys() and not {"sv", "energy"} & changes.keys():
@@ -95,8 +105,19 @@ def _print(obj: Any, as_json: bool, text: str) -> None:
 def _cmd_mc(args: argparse.Namespace) -> int:
     problem = problem_from_args(args)
     t0 = time.perf_counter()
-    mc = monte_carlo_risk(problem, reps=args.reps, seed=args.seed, workers=args.workers,
-                          progress=not args.json and args.reps >= 20)
+    if args.real_data:
+        spectrum = data_from_args(args)
+        if spectrum is None:
+            raise ValueError("--real-data needs --data")
+        with tqdm(total=args.reps, desc="replicates", unit="rep", file=sys.stderr,
+                  disable=args.json or args.reps < 20) as bar:
+            mc = real_data_monte_carlo(spectrum, k=problem.k, skip=problem.skip,
+                                       reg=problem.reg, eta2_train=problem.eta2_train,
+                                       eta2_test=problem.eta2_test, reps=args.reps,
+                                       seed=args.seed, progress=bar.update)
+    else:
+        mc = monte_carlo_risk(problem, reps=args.reps, seed=args.seed, workers=args.workers,
+                              progress=not args.json and args.reps >= 20)
     elapsed = time.perf_counter() - t0
     if args.json:
         out = mc.to_dict()  # with the replicates: MonteCarloResult.from_dict reloads it
@@ -299,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     mc.add_argument("--reps", type=int, default=100, help="replicates (default 100)")
     mc.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     mc.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    mc.add_argument("--real-data", action="store_true",
+                    help="with --data: train on the data's own rank-r matrix (its singular "
+                         "vectors, not Haar frames) plus Gaussian noise, and measure the risk "
+                         "on the held-out split (serial)")
     mc.add_argument("--json", action="store_true", help="print JSON (risk, bias, variance, "
                                                         "stderr, ci95, problem)")
     mc.add_argument("--no-samples", action="store_true",

@@ -17,6 +17,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import __version__
+from .cli_data import add_data_options, data_from_args
 from .montecarlo import monte_carlo_risk
 from .problem import Problem
 from .report.figures import phase_figure
@@ -92,12 +93,12 @@ def cmd_table(args: argparse.Namespace) -> int:
         grid["k"] = [base.k]
     for name in ("eta2_train", "eta2_test"):
         grid.setdefault(name, [getattr(base, name)])
-    spectrum = _spectrum(args, base)
+    d_data, spectrum = _spectrum(args, base)
     axes = [name for name in _TABLE_AXES if name in grid]
     shaped = {name: np.reshape(grid[name], [-1 if i == j else 1 for j in range(len(axes))])
               for i, name in enumerate(axes)}
     rows = []
-    ds = args.d or [base.d]
+    ds = [d_data] if d_data else (args.d or [base.d])
     with progress_bar(len(ds) * int(np.prod([len(v) for v in grid.values()]))) as bar:
         for d in ds:
             res = risk_grid(d=d, **spectrum, **shaped, critical_set=args.critical_set,
@@ -112,7 +113,7 @@ def cmd_table(args: argparse.Namespace) -> int:
         out = Path(args.output)
         out.write_text(text + "\n", encoding="utf-8")
         meta = {"command": ["rmtrisk", *args.argv], "version": __version__,
-                "grid": grid, "d": args.d or [base.d], **spectrum,
+                "grid": grid, "d": ds, "data": args.data, **spectrum,
                 "critical_set": args.critical_set, "variant": args.variant,
                 "finite_size": args.finite_size, "limit": args.limit, "rows": len(rows),
                 "columns": columns}
@@ -130,8 +131,8 @@ def cmd_table(args: argparse.Namespace) -> int:
 def cmd_phase(args: argparse.Namespace) -> int:
     """``rmtrisk phase KIND``: the diagram's maps, figure, data and metadata."""
     base = Problem.default()
-    d = args.d or base.d
-    spectrum = _spectrum(args, base)
+    d_data, spectrum = _spectrum(args, base)
+    d = d_data or args.d or base.d
     eta = {name: getattr(base, name) if getattr(args, name) is None else getattr(args, name)
            for name in ("eta2_train", "eta2_test")}  # eta2_test = 0 is a valid choice
     common = dict(d=d, **spectrum, **eta, finite_size=args.finite_size, limit=args.limit)
@@ -319,14 +320,19 @@ def optimum_map(args: argparse.Namespace, d: int, base_spec: dict, scaled: str, 
     return best, risk
 
 
-def _spectrum(args: argparse.Namespace, base: Problem) -> dict[str, list[float]]:
-    """The spectrum options given, or the default example's per-sample energies (which sum to
-    0.4096 at every c)."""
+def _spectrum(args: argparse.Namespace, base: Problem
+              ) -> tuple[int | None, dict[str, list[float]]]:
+    """``(d, spectrum)``: ``d`` and the energies of ``--data`` (``d = None`` without), else the
+    spectrum options given, or the default example's per-sample energies (which sum to 0.4096
+    at every c)."""
+    data = data_from_args(args)
+    if data is not None:
+        return data.d, {"energy": data.energy.tolist(), "test_energy": data.test_energy.tolist()}
     spectrum = {name: getattr(args, name) for name in ("sv", "energy", "test_energy")
                 if getattr(args, name) is not None}
     if "sv" not in spectrum and "energy" not in spectrum:
         spectrum["energy"] = base.energy.tolist()
-    return spectrum
+    return None, spectrum
 
 
 def _write_meta(path: Path, meta: dict[str, Any]) -> None:
@@ -383,6 +389,7 @@ def add_grid_commands(add: Callable[[str, str], argparse.ArgumentParser]) -> Non
                    help="significant digits for text, markdown and latex (default 6)")
     o.add_argument("--output", help="write the table to this file and its metadata (every "
                                     "parameter, the version, the command) to FILE.meta.json")
+    add_data_options(tab)
     tab.set_defaults(func=cmd_table)
 
     pha = add("phase", "phase diagrams (skip-advantage, regularization, bottleneck, "
@@ -435,4 +442,5 @@ def add_grid_commands(add: Callable[[str, str], argparse.ArgumentParser]) -> Non
     pha.add_argument("--seed", type=int, default=0, help="Monte Carlo root seed (default 0)")
     pha.add_argument("--out", help="output prefix: PREFIX.png, .svg, .npz, .csv, .meta.json "
                                    "(default: the kind, e.g. skip_advantage)")
+    add_data_options(pha)
     pha.set_defaults(func=cmd_phase)
