@@ -13,6 +13,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .cli_grids import add_grid_commands, floats, ints
+from .cli_relu import add_relu_commands
 from .montecarlo import monte_carlo_risk
 from .problem import Problem
 from .report.figures import risk_curve, risk_curve_figure, risk_parts_figure
@@ -356,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     cur.set_defaults(func=_cmd_curve)
 
     add_grid_commands(add)
+    add_relu_commands(add)
 
     ver = add("verify", "theory against Monte Carlo over the verification grid (resumable)")
     ver.add_argument("--d", type=int, nargs="+", default=[500], help="dimensions (default 500)")
