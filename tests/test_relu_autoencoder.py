@@ -226,7 +226,6 @@ def test_weakly_trained_linear_rate_at_large_width():
     assert low <= observed <= high, (low, observed, high)
 
 
-@pytest.mark.slow
 def test_kernel_distance_shrinks_like_one_over_sqrt_m():
     """Mean operator-norm distance of the initial kernel from the limit over 8 seeds: a
     16-fold width reduces it by a factor within 25 % of 4."""
