@@ -94,8 +94,11 @@ def cmd_relu_ae(args: argparse.Namespace) -> int:
     titles = {"rates": "observed against predicted per-step loss factor",
               "widths": f"smallest width reaching L <= 1e-6 L_0 within {args.max_iter} steps",
               "tied": "weight-tied (and weak, joint) networks judged on fresh inputs"}
-    for name, (rows, cols) in tables.items():
-        if args.format not in ("csv", "json"):
+    if args.format == "json":  # one document: {experiment: rows}
+        print(json.dumps(strict_json_value({name: rows for name, (rows, _) in tables.items()}),
+                         indent=2, allow_nan=False))
+    for name, (rows, cols) in tables.items() if args.format != "json" else ():
+        if args.format != "csv":
             print(f"{titles[name]}:")
         print(format_table(rows, cols, fmt=args.format, digits=5))
     if args.output:

@@ -44,8 +44,9 @@ def test_relu_ae_one_experiment_as_json(capsys):
     code = main([*SMALL, "--experiment", "rates", "--format", "json", "--seed", "3"])
     text, _ = capsys.readouterr()
     assert code == 0
-    rows = json.loads(text)
-    assert [r["seed"] for r in rows] == [3, 4, 3, 4]
+    data = json.loads(text)
+    assert list(data) == ["rates"]
+    assert [r["seed"] for r in data["rates"]] == [3, 4, 3, 4]
 
 
 def test_relu_ae_progress_bar_goes_to_stderr(capsys):

@@ -90,6 +90,8 @@ def test_trainer_follows_the_gradient_and_is_reproducible():
     np.testing.assert_allclose(a.final.W, net.W, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(a.final.V, net.V, rtol=1e-13, atol=1e-13)
     assert a.status == "max_iterations" and a.iterations == 3 and len(a.losses) == 4
+    assert a.seed == 9 and a.to_dict()["m"] == 8
+    assert train_relu_autoencoder(X, eta=0.05, max_iter=1, network=net).seed is None
     assert a.final_loss == pytest.approx(net.loss(X), rel=1e-12)
     weak = train_relu_autoencoder(X, 8, "weak", eta=0.05, max_iter=3, seed=9)
     np.testing.assert_array_equal(weak.final.V, weak.initial.V)  # the decoder stays fixed

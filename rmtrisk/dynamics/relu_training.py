@@ -330,6 +330,7 @@ def train_relu_autoencoder(X: np.ndarray, m: int | None = None, regime: str = "j
     max_iter = _check_int("max_iter", max_iter, 0)
     if not (0 < tol < 1):
         raise ValueError(f"tol must lie in (0, 1), got {tol!r}")
+    seed_used = int(seed) if network is None and isinstance(seed, (int, np.integer)) else None
     if network is None:
         if m is None:
             raise ValueError("give the width m (an integer >= 1) or a network")
@@ -376,7 +377,7 @@ def train_relu_autoencoder(X: np.ndarray, m: int | None = None, regime: str = "j
     losses = losses[: it + 1].copy()
     return ReluTrainingResult(losses=losses, status=status, final_loss=float(losses[-1]),
                               iterations=it, eta=float(eta), initial=network, final=final,
-                              seed=int(seed) if isinstance(seed, (int, np.integer)) else None)
+                              seed=seed_used)
 
 
 def fit_loss_factor(losses: np.ndarray, upper: float = 1e-3, lower: float = 1e-9) -> float:
