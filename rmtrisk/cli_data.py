@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
+
 from .data_spectrum import DataSpectrum, data_spectrum, split_samples
 from .report.data import SAMPLE_AXES, load_matrix
 from .report.natural_images import natural_image_patches
@@ -70,6 +72,8 @@ def data_from_args(args: argparse.Namespace) -> DataSpectrum | None:
         if not 1 <= n <= available:
             raise ValueError(f"n must be in [1, {available}] (the training samples of the "
                              f"data), got {n}")
-        train = train[:, :n]
+        # a seeded random subset (the first n columns of a file may come from one source)
+        pick = np.random.default_rng(args.data_seed).permutation(available)[:n]
+        train = train[:, np.sort(pick)]
     return data_spectrum(train, test, args.rank, center=args.center,
                          total_energy=args.total_energy)

@@ -31,7 +31,10 @@ from .report.reproduce import (
 from .serialize import strict_json_value
 from .verification import ResultStore
 
-__all__ = ["add_reproduce_command", "cache_dir"]
+__all__ = ["SETTING", "add_reproduce_command", "cache_dir"]
+
+#: The experiment reproduced (a module attribute, so that tests can run it small).
+SETTING = PaperSetting()
 
 
 def cache_dir() -> Path:
@@ -77,7 +80,7 @@ def _data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, dict[str, A
     if args.samples_as is None:
         raise ValueError("--data FILE needs --samples-as rows|columns")
     matrix = load_matrix(args.data, samples_as=args.samples_as, key=args.data_key)
-    setting = PaperSetting()
+    setting = SETTING
     if matrix.shape[1] <= setting.n_test + setting.rank:
         raise ValueError(f"--data needs more than {setting.n_test + setting.rank} samples "
                          f"({setting.n_test} are held out), got {matrix.shape[1]}")
@@ -152,13 +155,13 @@ def _report(figures: dict[str, tuple[Any, list[Point]]], meta: dict[str, Any]) -
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     """Run ``rmtrisk reproduce``."""
-    setting = PaperSetting()
+    setting = SETTING
     figures = FIGURES if args.figure == "all" else (f"figure{args.figure}",)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     print("spectrum of the data (cached after the first run) ...", file=sys.stderr)
     train, test, source = _data(args)
-    base_key = {**source, "rank": setting.rank, "n_test": setting.n_test,
+    base_key = {**source, "d": setting.d, "rank": setting.rank, "n_test": setting.n_test,
                 "energy": setting.total_energy, "center": args.center}
     spectrum = _cached({**base_key, "n": "all"},
                        lambda: paper_spectrum(train, test, setting, center=args.center))

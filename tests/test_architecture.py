@@ -33,6 +33,12 @@ LAZY_IMPORTS = {
     ("rmtrisk.report.figures", "matplotlib.colors"),
     ("rmtrisk.report.figures", "matplotlib.pyplot"),
     ("rmtrisk.report.figures", "matplotlib.ticker"),
+    ("rmtrisk.report.paper_figures", "matplotlib"),
+    ("rmtrisk.report.paper_figures", "matplotlib.lines"),
+    ("rmtrisk.report.paper_figures", "matplotlib.pyplot"),
+    ("rmtrisk.report.natural_images", "skimage.data"),      # optional extra [images]
+    ("rmtrisk.report.relu_figures", "matplotlib"),            # optional extra [plot]
+    ("rmtrisk.report.relu_figures", "matplotlib.pyplot"),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 
 import numpy as np
@@ -158,3 +159,32 @@ def test_real_data_monte_carlo_agrees_with_the_theory_on_gaussian_model_data():
                                      test_energy=sp.test_energy.tolist(), k=2,
                                      eta2_train=0.4, eta2_test=0.4))
     assert abs(mc.risk - theory.risk) < 4 * mc.stderr, (mc.risk, mc.stderr, theory.risk)
+
+
+def test_data_option_drives_every_command(tmp_path, capsys):
+    """``--data`` sets d and the spectrum: risk equals asymptotic_risk of the data's problem,
+    the table carries its d, mc --real-data runs, and clashes are clear errors."""
+    from rmtrisk.cli import main
+
+    rng = np.random.default_rng(7)
+    rows = rng.standard_normal((200, 30)) * np.geomspace(2, 0.1, 30)
+    np.save(tmp_path / "x.npy", rows)
+    data = ["--data", str(tmp_path / "x.npy"), "--samples-as", "rows", "--rank", "3"]
+    assert main(["risk", *data, "--k", "2", "--n", "100", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    train, test = split_samples(rows.T, 50, seed=0)
+    pick = np.sort(np.random.default_rng(0).permutation(150)[:100])
+    sp = data_spectrum(train[:, pick], test, 3)
+    want = asymptotic_risk(sp.problem(k=2, eta2_train=0.3, eta2_test=0.3))
+    assert out["risk"] == want.risk and out["problem"]["d"] == 30
+    assert main(["table", *data, "--c", "0.5,2", "--k", "1", "--format", "csv"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert len(table) == 3 and table[1].startswith("30,0.5,60,")
+    assert main(["mc", *data, "--k", "2", "--real-data", "--reps", "3", "--json"]) == 0
+    mc = json.loads(capsys.readouterr().out)
+    assert mc["reps"] == 3 and len(mc["samples"]) == 3
+    assert main(["risk", *data, "--d", "4"]) == 2
+    assert "drop --d" in capsys.readouterr().err
+    assert main(["risk", "--data", str(tmp_path / "x.npy")]) == 2
+    assert "--samples-as" in capsys.readouterr().err
+    assert main(["mc", "--real-data", "--reps", "3"]) == 2

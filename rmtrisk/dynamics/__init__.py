@@ -6,3 +6,39 @@ Submodules: ``modes`` (the mode dynamics of two-layer linear DAEs, noise versus 
 flow for time t), ``relu`` (gradient descent on two-layer ReLU autoencoders and the limiting Gram
 matrices that govern its linear rate).
 """
+
+from .relu import (
+    ReluAutoencoder,
+    ReluTrainingResult,
+    decoder_gram,
+    empirical_ntk,
+    encoder_gram,
+    fit_loss_factor,
+    init_autoencoder,
+    kron_identity,
+    limiting_gram,
+    predicted_loss_factor,
+    rate_experiment,
+    threshold_experiment,
+    tied_experiment,
+    train_relu_autoencoder,
+    unit_inputs,
+)
+
+__all__ = [
+    "ReluAutoencoder",
+    "ReluTrainingResult",
+    "decoder_gram",
+    "empirical_ntk",
+    "encoder_gram",
+    "fit_loss_factor",
+    "init_autoencoder",
+    "kron_identity",
+    "limiting_gram",
+    "predicted_loss_factor",
+    "rate_experiment",
+    "threshold_experiment",
+    "tied_experiment",
+    "train_relu_autoencoder",
+    "unit_inputs",
+]
