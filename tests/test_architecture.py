@@ -33,6 +33,7 @@ LAZY_IMPORTS = {
     ("rmtrisk.report.figures", "matplotlib.colors"),
     ("rmtrisk.report.figures", "matplotlib.pyplot"),
     ("rmtrisk.report.figures", "matplotlib.ticker"),
+    ("rmtrisk.report.figures", "matplotlib.lines"),
     ("rmtrisk.report.paper_figures", "matplotlib"),
     ("rmtrisk.report.paper_figures", "matplotlib.lines"),
     ("rmtrisk.report.paper_figures", "matplotlib.pyplot"),

@@ -110,13 +110,16 @@ def risk_curve_figure(problem: Problem, c_values: Sequence[float],
             pad = 0.05 * (hi - lo) or 0.05 * hi
             ax.set_ylim(lo - pad, hi + pad)
     top = ax.get_ylim()[1]
+    shown = {"inside": False, "above": False}
     for (v, c), (mean, se) in (monte_carlo or {}).items():
         if v not in colors:
             continue
         if mean > top:
             ax.plot([c], [top], marker="^", color=colors[v], ms=6, clip_on=False)
+            shown["above"] = True
         else:
-            ax.errorbar([c], [mean], yerr=[3 * se], fmt="o", color=colors[v], ms=3)
+            ax.errorbar([c], [mean], yerr=[3 * se], fmt="o", color=colors[v], ms=4, capsize=2)
+            shown["inside"] = True
     ticks = [t for t in (0.1, 0.25, 0.5, 1, 2, 4, 10, 20) if c_values.min() <= t <= c_values.max()]
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
@@ -124,10 +127,24 @@ def risk_curve_figure(problem: Problem, c_values: Sequence[float],
     ax.axvline(1.0, color="0.7", lw=0.8)
     ax.set_xlabel("c = d / N")
     ax.set_ylabel("test risk")
+    from matplotlib.lines import Line2D
+
     arch = "skip connection" if problem.skip else "bottleneck, no skip"
-    extra = " (dashed: published formula)" if paper and any(p.reg == 0 for *_, p in curves) else ""
-    ax.set_title(f"{arch}, d = {problem.d}, {fixed}{extra}", fontsize=9)
-    ax.legend(fontsize=8)
+    # the curves are the default terms (limit + O(r/d) interaction), which depend on d
+    ax.set_title(f"{arch}, theory at d = {problem.d}, {fixed}", fontsize=9)
+    handles, _ = ax.get_legend_handles_labels()
+    if paper and any(p.reg == 0 for *_, p in curves):
+        handles.append(Line2D([], [], color="k", ls="--", alpha=0.7,
+                              label="published formula (Ham et al. 2025, c > 1)"))
+    if shown["inside"]:
+        handles.append(Line2D([], [], color="k", marker="o", ls="none",
+                              label="Monte Carlo (± 3 SE)"))
+    if shown["above"]:
+        handles.append(Line2D([], [], color="k", marker="^", ls="none",
+                              label="Monte Carlo above the axis"))
+    if any(p.reg == 0 for *_, p in curves) and c_values.min() < 1 < c_values.max():
+        handles.append(Line2D([], [], color="0.7", lw=0.8, label="c = 1: the risk diverges"))
+    ax.legend(handles=handles, fontsize=8)
     fig.tight_layout()
     return fig
 
