@@ -25,6 +25,7 @@ from .report.tables import FORMATS, format_table
 from .serialize import strict_json_value
 from .status import Status
 from .theory import VARIANTS, risk_grid
+from .theory.outliers import outlier_map
 
 __all__ = ["add_grid_commands", "cmd_phase", "cmd_table", "floats", "grid_values", "ints"]
 
@@ -139,7 +140,8 @@ def cmd_phase(args: argparse.Namespace) -> int:
     terms = "limit" if args.limit else ("finite-size" if args.finite_size else
                                          "limit + interaction O(r/d)")
     default_c = np.geomspace(0.2, 5, {"skip-advantage": 49, "regularization": 25,
-                                      "bottleneck": 17, "training-noise": 17}[args.kind])
+                                      "bottleneck": 17, "training-noise": 17,
+                                      "outliers": 33}[args.kind])
     c = np.asarray(default_c if args.c is None else args.c, dtype=float)
     if args.kind == "skip-advantage":
         ys, yname = np.asarray(args.kappa, dtype=float), "kappa"
@@ -201,6 +203,19 @@ def cmd_phase(args: argparse.Namespace) -> int:
                           zlabel="log10 eta2_train*", diverging=False, ylog=True,
                           title=f"optimal training noise over (c, test-signal strength), on a "
                                 f"25-level grid\nd = {d}, reg = {args.reg:g}, terms: {terms}")
+    elif args.kind == "outliers":  # outlier emergence over (c, lambda)
+        ys, yname = np.asarray(args.reg_values, dtype=float), "reg"
+        kappa = args.kappa_value or (args.k or base.k) / d
+        found = outlier_map(c, ys, d=d, kappa=kappa, **eta, **spectrum)
+        kept = np.where(found["kept_skip"] >= 0, found["kept_skip"], np.nan)
+        signal = np.broadcast_to(found["signal_no_skip"], kept.shape).astype(float)
+        grids = {}
+        extra = {"kept_outliers_skip": kept, "signal_outliers_no_skip": signal}
+        panels = [(kept, f"skip connection: kept outlier eigenvalues (k = {kappa * d:g})", None),
+                  (signal, "no skip: signal singular values of Y outside the bulk", None)]
+        fig_kw = dict(ylabel="reg = lambda", zlabel="outliers", diverging=False, ylog=True,
+                      title=f"where signal directions separate from the noise bulk\n"
+                            f"d = {d}, kappa = {kappa:g}, leading order")
     else:  # regularization: log10 risk over (c, lambda) for both models, lambda*(c) drawn
         ys, yname = np.asarray(args.reg_values, dtype=float), "reg"
         width = {"kappa": args.kappa_value} if args.kappa_value else {"k": args.k or base.k}
@@ -255,7 +270,7 @@ def cmd_phase(args: argparse.Namespace) -> int:
         written.append(str(prefix.with_suffix(ext)))
     bad = (int(np.sum(~(grids[False].success() & grids[True].success()))) if grids else
            int(sum(np.sum(~np.isfinite(v)) for key, v in extra.items()
-                   if key.startswith(("kappa_star", "eta2_train_star")))))
+                   if key.startswith(("kappa_star", "eta2_train_star", "kept_outliers")))))
     meta = {"command": ["rmtrisk", *args.argv], "version": __version__, "kind": args.kind,
             "d": d, **spectrum, **eta, "c": c.tolist(), yname: ys.tolist(), "terms": terms,
             "cells_without_value": bad,
@@ -396,12 +411,13 @@ def add_grid_commands(add: Callable[[str, str], argparse.ArgumentParser]) -> Non
                        "training-noise) as PNG and SVG plus their data (NPZ, CSV) and the "
                        "command that made them (.meta.json)")
     pha.add_argument("kind", choices=["skip-advantage", "regularization", "bottleneck",
-                                      "training-noise"],
+                                      "training-noise", "outliers"],
                      help="skip-advantage: R(no skip) - R(skip) over (c, kappa); "
                           "regularization: the risk over (c, lambda) for both models with "
                           "lambda*(c) drawn; bottleneck: k*/d over (c, signal strength) for "
                           "both models; training-noise: the optimal eta2_train over (c, "
-                          "test-signal strength) for both models")
+                          "test-signal strength) for both models; outliers: where signal "
+                          "directions separate from the bulk over (c, lambda)")
     pha.add_argument("--c", type=grid_values("c"),
                      help="aspect ratios (list or start:stop:count; default log-spaced in "
                           "[0.2, 5]: 49 points for skip-advantage, 25 for regularization)")
@@ -418,8 +434,8 @@ def add_grid_commands(add: Callable[[str, str], argparse.ArgumentParser]) -> Non
                      help="skip-advantage: product regularization (default 0)")
     pha.add_argument("--reg-values", type=grid_values("reg-values"),
                      default=np.geomspace(1e-3, 1e2, 16).tolist(),
-                     help="regularization: the lambda axis (default 16 log-spaced in "
-                          "[1e-3, 1e2])")
+                     help="regularization, outliers: the lambda axis (default 16 "
+                          "log-spaced in [1e-3, 1e2])")
     pha.add_argument("--strength", type=grid_values("strength"),
                      default=np.geomspace(0.1, 10, 9).tolist(),
                      help="bottleneck: factors on the per-sample energies (or sv^2); "
