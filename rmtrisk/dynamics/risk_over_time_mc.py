@@ -1,0 +1,133 @@
+"""Monte Carlo of the one-layer DAE trained by gradient flow for time ``t``.
+
+Per replicate: one draw ``Y = X + A`` (:func:`rmtrisk.montecarlo.sampling.training_sample`),
+one symmetric eigendecomposition of the smaller Gram matrix of ``Y``, and then, for every
+requested time at once, the closed-form gradient-flow weight
+``W(t) = X Y^T g_t(Y Y^T) = X g_t(Y^T Y) Y^T`` with ``g_t(x) = (1 - exp(-t x))/x``
+(``g_t(0) = t``). ``W U`` lies in ``span(U)``, so the exact test risk of the draw
+(docs/conventions.md §6) needs only the ``r x r`` matrix ``M = U^T W U`` and ``||W||_F^2``:
+
+    R = sum_i l_i [(I - M)^T (I - M)]_ii + (eta2_test / d) ||W||_F^2.
+
+The mean over replicates and its standard error (sample standard deviation / sqrt(reps)) are
+returned per time; the replicates are independent (one ``SeedSequence`` child each), the
+times of one replicate share its draw.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..montecarlo.sampling import training_sample
+from ..problem import Problem
+from .risk_over_time import check_one_layer
+
+__all__ = ["RiskOverTimeMC", "gradient_flow_statistics", "gradient_flow_weight",
+           "risk_over_time_mc"]
+
+
+class RiskOverTimeMC(NamedTuple):
+    """Monte Carlo risk over time (arrays of ``time``'s shape; ``*_se`` standard errors).
+
+    ``samples`` holds the per-replicate risks, shape ``(reps,) + time.shape``.
+    """
+
+    time: np.ndarray
+    risk: np.ndarray
+    risk_se: np.ndarray
+    bias: np.ndarray
+    bias_se: np.ndarray
+    variance: np.ndarray
+    variance_se: np.ndarray
+    reps: int
+    samples: np.ndarray
+
+
+def _filter(lam: np.ndarray, t: float) -> np.ndarray:
+    """``g_t(lam) = (1 - exp(-t lam))/lam`` (``t`` at ``lam <= 0``: rounding below zero)."""
+    lam = np.maximum(lam, 0.0)
+    pos = lam > 0
+    safe = np.where(pos, lam, 1.0)
+    return np.where(pos, -np.expm1(-t * safe) / safe, t)
+
+
+def gradient_flow_weight(Y: np.ndarray, X: np.ndarray, t: float) -> np.ndarray:
+    """Dense ``W(t) = X Y^T g_t(Y Y^T)`` (reference for small problems and tests)."""
+    lam, P = np.linalg.eigh(Y @ Y.T)
+    return (X @ Y.T @ P) * _filter(lam, t) @ P.T
+
+
+def gradient_flow_statistics(Y: np.ndarray, U: np.ndarray, sv: np.ndarray, V: np.ndarray,
+                             times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(M, frob)`` for every time: ``M[j] = U^T W(t_j) U`` (r x r), ``frob[j] = ||W(t_j)||_F^2``.
+
+    ``X = U diag(sv) V^T``; one eigendecomposition of the smaller Gram matrix of ``Y``.
+    """
+    d, n = Y.shape
+    sv = np.asarray(sv, dtype=float)
+    if n <= d:
+        lam, Q = np.linalg.eigh(Y.T @ Y)
+        left = Q.T @ V                    # U^T W U = S V^T g(Y^T Y) Y^T U
+        right = Q.T @ (Y.T @ U)
+        frob_w = np.sum((left * sv) ** 2, axis=1) * np.maximum(lam, 0.0)   # x g^2 weights
+    else:
+        lam, P = np.linalg.eigh(Y @ Y.T)
+        left = P.T @ (Y @ V)              # U^T W U = S V^T Y^T g(Y Y^T) U
+        right = P.T @ U
+        frob_w = np.sum((left * sv) ** 2, axis=1)                           # g^2 weights
+    M = np.empty((times.size, sv.size, sv.size))
+    frob = np.empty(times.size)
+    for j, t in enumerate(times):
+        g = _filter(lam, float(t))
+        M[j] = sv[:, None] * (left.T @ (g[:, None] * right))
+        frob[j] = float(np.sum(frob_w * g**2))
+    return M, frob
+
+
+def risk_over_time_mc(problem: Problem, time: Any, reps: int = 20,
+                      seed: int = 0) -> RiskOverTimeMC:
+    """Monte Carlo test risk of the gradient-flow network at ``time`` (mean and standard error).
+
+    Parameters
+    ----------
+    problem : Problem
+        One-layer model (:func:`rmtrisk.dynamics.risk_over_time.check_one_layer`).
+    time : array_like
+        Times ``>= 0`` (same units as :func:`rmtrisk.dynamics.risk_over_time.risk_over_time`).
+    reps : int
+        Number of independent draws (``>= 2``).
+    seed : int
+        Seed of the ``SeedSequence`` whose children seed the replicates.
+
+    Returns
+    -------
+    RiskOverTimeMC
+    """
+    p = check_one_layer(problem)
+    t = np.asarray(time, dtype=float)
+    if not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise ValueError(f"time must be finite and >= 0, got {time!r}")
+    if isinstance(reps, bool) or int(reps) != reps or reps < 2:
+        raise ValueError(f"reps must be an integer >= 2 (for a standard error), got {reps!r}")
+    flat = t.ravel()
+    ell = p.test_energy_array
+    bias = np.empty((int(reps), flat.size))
+    var = np.empty_like(bias)
+    for k, child in enumerate(np.random.SeedSequence(seed).spawn(int(reps))):
+        Y, U, V = training_sample(p, np.random.default_rng(child))
+        M, frob = gradient_flow_statistics(Y, U, p.sv_array, V, flat)
+        resid = np.eye(p.r)[None] - M
+        gram_diag = np.einsum("jki,jki->ji", resid, resid)      # diag of (I - M)^T (I - M)
+        bias[k] = gram_diag @ ell
+        var[k] = p.eta2_test * frob / p.d
+    risk = bias + var
+    shape = (int(reps),) + t.shape
+
+    def stats(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (a.mean(axis=0).reshape(t.shape),
+                (a.std(axis=0, ddof=1) / np.sqrt(a.shape[0])).reshape(t.shape))
+
+    (rm, rs), (bm, bs), (vm, vs) = stats(risk), stats(bias), stats(var)
+    return RiskOverTimeMC(t.copy(), rm, rs, bm, bs, vm, vs, int(reps), risk.reshape(shape))
