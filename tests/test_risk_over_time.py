@@ -11,11 +11,12 @@ from scipy.integrate import quad, solve_ivp
 
 from rmtrisk import Problem
 from rmtrisk._kernels import gf_outlier
-from rmtrisk.dynamics.risk_over_time import early_stopping, risk_over_time
+from rmtrisk.dynamics.risk_over_time import best_filter_risk, early_stopping, risk_over_time
 from rmtrisk.dynamics.risk_over_time_mc import (
     gradient_flow_statistics,
     gradient_flow_weight,
     risk_over_time_mc,
+    spectral_filter_mc,
 )
 from rmtrisk.engine import ridge_factors
 from rmtrisk.engine.gradient_flow import (
@@ -23,6 +24,7 @@ from rmtrisk.engine.gradient_flow import (
     gradient_flow_grid,
     gradient_flow_reference,
 )
+from rmtrisk.montecarlo.estimate import monte_carlo_risk
 from rmtrisk.montecarlo.sampling import training_sample
 from rmtrisk.montecarlo.training import dae_gradient
 from rmtrisk.status import Status
@@ -38,13 +40,17 @@ def test_q_identity_is_a_multiple_of_the_stieltjes_polynomial():
 
 
 def test_bulk_densities_reduce_to_the_cauchy_form():
+    """Stieltjes inversion of the derived forms equals x f/(z0 - x), (1 + t) f/(z0 - x)."""
     dn, dm, rho = G.bulk_densities()
     cn, cm = G.bulk_densities_cauchy()
-    c, x = G.GF.c, G.GF.x
-    a, b = (1 - 1 / sp.sqrt(c)) ** 2, (1 + 1 / sp.sqrt(c)) ** 2
-    for got, want in ((dn, cn), (dm, cm)):
-        ratio = sp.simplify((got / want).subs(rho, sp.sqrt((x - a) * (b - x))))
-        assert ratio == 1
+    args = (G.GF.c, G.GF.t, G.GF.x, rho)
+    fns = [sp.lambdify(args, e, modules="math") for e in (dn, cn, dm, cm)]
+    for cv, tv in ((0.5, 0.7), (2.0, 3.0), (4.0, 0.2)):
+        a, b = (1 - cv**-0.5) ** 2, (1 + cv**-0.5) ** 2
+        for xv in (a + 0.1 * (b - a), 0.5 * (a + b), b - 0.01 * (b - a)):
+            vals = [f(cv, tv, xv, math.sqrt((xv - a) * (b - xv))) for f in fns]
+            assert vals[0] == pytest.approx(vals[1], rel=1e-12)
+            assert vals[2] == pytest.approx(vals[3], rel=1e-12)
 
 
 def test_outlier_matches_the_factored_kernel_form():
@@ -221,6 +227,30 @@ def test_early_stopping_not_needed_with_strong_test_signal_far_from_threshold():
     p = Problem(200, c=4.0, sv=[2.0], test_energy=[1.0], k=200)
     es = early_stopping(p)
     assert es.time == math.inf and es.risk == es.risk_converged
+
+
+def test_best_filter_is_below_early_stopping_and_ridge():
+    p = Problem(300, c=2.0, sv=[2.0], eta2_train=0.9, eta2_test=1.1, k=300)
+    es = early_stopping(p)
+    k_star, r_star = G.constant_filter()
+    at = {G.GF.t: float(p.snr[0]), sp.Symbol("ell", positive=True): p.test_energy[0],
+          sp.Symbol("s", positive=True): p.eta2_test / p.d}
+    assert es.risk_best_filter == pytest.approx(float(r_star.subs(at)), rel=1e-13)
+    assert es.risk_best_filter < es.risk < es.risk_reg
+    assert math.isnan(best_filter_risk(Problem(300, c=2.0, sv=[2.0, 1.0], k=300)))
+    # Monte Carlo of the constant filter phi = kappa* / eta2_train (noise units -> absolute)
+    kappa = float(k_star.subs(at)) / p.eta2_train
+    mc = spectral_filter_mc(p, [lambda x: np.full_like(x, kappa)], reps=40, seed=2)
+    assert abs(mc.risk[0] - es.risk_best_filter) < 4 * mc.risk_se[0]
+
+
+def test_filter_mc_with_ridge_filter_is_the_closed_form_trainer():
+    """Same draws as montecarlo.estimate: the ridge filter 1/(x + lam) gives its risks."""
+    p = Problem(60, c=2.0, sv=[2.0, 1.0], eta2_train=0.7, eta2_test=0.5, k=60)
+    for lam in (0.05, 0.3):
+        a = spectral_filter_mc(p, [lambda x, lam=lam: 1 / (x + lam)], reps=4, seed=4)
+        b = monte_carlo_risk(p.replace(reg=lam), reps=4, seed=4)
+        np.testing.assert_allclose(a.samples[:, 0], b.samples[:, 0], rtol=1e-10)
 
 
 # ---------------------------------------------------------------------------- Monte Carlo

@@ -25,8 +25,8 @@ from ..status import SolverError, Status
 from ..theory.optimal import log_scan_minimize, optimal_regularization
 from ..theory.risk import asymptotic_risk
 
-__all__ = ["EarlyStopping", "RiskOverTime", "check_one_layer", "early_stopping",
-           "risk_over_time"]
+__all__ = ["EarlyStopping", "RiskOverTime", "best_filter_risk", "check_one_layer",
+           "early_stopping", "risk_over_time"]
 
 #: Terms contained in the values (``rmtrisk.theory.TERMS_LIMIT``'s wording).
 TERMS = "limit"
@@ -71,6 +71,10 @@ class EarlyStopping(NamedTuple):
         ``lambda*`` of :func:`rmtrisk.theory.optimal_regularization` (absolute units).
     risk_reg : float
         ``R(lambda*)`` of the ridge (product-regularized) minimizer.
+    risk_best_filter : float
+        For one signal direction (``r = 1``) the lowest leading-order risk of any spectral
+        filter ``W = X Y^T phi(Y Y^T)``, reached by the constant ``phi = kappa*``
+        (:func:`rmtrisk.symbolic.gradient_flow.constant_filter`); ``nan`` for ``r > 1``.
     """
 
     time: float
@@ -78,6 +82,7 @@ class EarlyStopping(NamedTuple):
     risk_converged: float
     reg: float
     risk_reg: float
+    risk_best_filter: float = float("nan")
 
     @property
     def excess(self) -> float:
@@ -181,4 +186,18 @@ def early_stopping(problem: Problem, bounds: tuple[float, float] | None = None,
     if r_inf <= r_star:
         t_star, r_star = float("inf"), r_inf
     opt = optimal_regularization(p)
-    return EarlyStopping(t_star, r_star, r_inf, opt.reg, opt.risk)
+    return EarlyStopping(t_star, r_star, r_inf, opt.reg, opt.risk, best_filter_risk(p))
+
+
+def best_filter_risk(problem: Problem) -> float:
+    """Lowest leading-order risk over spectral filters ``W = X Y^T phi(Y Y^T)`` (``r = 1``).
+
+    ``R* = l s (1 + t)/(l t + s (1 + t))`` with ``t = sigma^2 / eta2_train`` and
+    ``s = eta2_test / d``, reached by the constant filter ``phi = l/(l t + s (1 + t))`` (in
+    noise units); ``nan`` when ``r > 1`` (the optimal filter is then not constant).
+    """
+    p = check_one_layer(problem)
+    if p.r != 1:
+        return float("nan")
+    t, ell, s = float(p.snr[0]), float(p.test_energy_array[0]), p.eta2_test / p.d
+    return ell * s * (1 + t) / (ell * t + s * (1 + t))

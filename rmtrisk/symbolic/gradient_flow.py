@@ -63,6 +63,7 @@ __all__ = [
     "KERNELS",
     "bulk_densities",
     "bulk_densities_cauchy",
+    "constant_filter",
     "filter_functions",
     "latex_equations",
     "mass_at_zero",
@@ -255,6 +256,24 @@ def mass_at_zero() -> sp.Expr:
     return t * (1 - c) / (1 + c * t)
 
 
+def constant_filter() -> tuple[sp.Expr, sp.Expr]:
+    """``(kappa*, R*)``: the best spectral filter of one direction and its risk (``r = 1``).
+
+    For ``W = X Y^T phi(Y Y^T)`` the leading-order risk ``l (1 - int phi dnu)^2 +
+    s int x phi^2 dmu`` (``s = eta2_test / d``) is stationary where
+    ``phi(x) = l (1 - B)/s * (dnu/dmu)(x)/x``; ``dnu/dmu = x/(1 + t)`` on the bulk and
+    ``nu({z_0})/mu({z_0}) = z_0/(1 + t)`` at the outlier, so the optimal ``phi`` is the
+    constant ``kappa``. With ``nu``'s mass ``t`` and ``mu``'s first moment ``t (1 + t)``
+    (large-``z`` expansion of ``F_V``) the risk ``l (1 - kappa t)^2 + s kappa^2 t (1 + t)`` is
+    minimal at ``kappa* = l/(l t + s (1 + t))``.
+    """
+    t = GF.t
+    ell, s_, k = sp.symbols("ell s kappa", positive=True)
+    risk = ell * (1 - k * t) ** 2 + s_ * k**2 * t * (1 + t)
+    k_star = sp.solve(sp.diff(risk, k), k)[0]
+    return sp.simplify(k_star), sp.factor(sp.simplify(risk.subs(k, k_star)))
+
+
 def residual_limit() -> sp.Expr:
     """``1 - u^T W(inf) u = 1/(1 + min(1, c) t)`` (the one-layer minimum-norm residual)."""
     return 1 / (1 + sp.Min(1, GF.c) * GF.t)
@@ -328,6 +347,9 @@ def latex_equations() -> dict[str, str]:
                               + r" + \int \frac{e^{-\tau x}}{x}\, d\nu_i\Big)^2 + "
                               r"\frac{\eta_{\mathrm{tst}}^2}{d} \sum_i \int "
                               + tex((1 - sp.exp(-tau * x)) ** 2 / x) + r"\, d\mu_i(x)",
+        "gradient_flow_constant_filter": r"\varphi^* \equiv " + tex(constant_filter()[0])
+                                         + r",\quad \mathcal{R}^* = "
+                                         + tex(constant_filter()[1]) + r"\quad (r = 1)",
         "gradient_flow_mass_at_zero": r"\mu(\{0\}) = " + tex(mass_at_zero())
                                       + r"\quad (c < 1)",
     }
