@@ -33,6 +33,8 @@ LAZY_IMPORTS = {
     ("rmtrisk.report.figures", "matplotlib.colors"),
     ("rmtrisk.report.figures", "matplotlib.pyplot"),
     ("rmtrisk.report.figures", "matplotlib.ticker"),
+    ("rmtrisk.report.risk_over_time", "matplotlib"),           # optional extra [plot]
+    ("rmtrisk.report.risk_over_time", "matplotlib.pyplot"),
 }
 
 

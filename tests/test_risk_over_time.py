@@ -280,3 +280,33 @@ def test_theory_matches_monte_carlo_d1000(c, sv):
     assert np.all(np.abs(z) < 4), z
     zv = (mc.variance - th.variance) / mc.variance_se
     assert np.all(np.abs(zv) < 4), zv
+
+
+# --------------------------------------------------------------------------------------- CLI
+def test_cli_risk_command_on_fresh_subparsers(tmp_path, capsys):
+    import argparse
+    import json
+
+    from rmtrisk.cli_risk_time import add_risk_time_command
+
+    parser = argparse.ArgumentParser(prog="rmtrisk dynamics")
+    sub = parser.add_subparsers(dest="command")
+    add_risk_time_command(sub)
+    args = parser.parse_args(["risk", "--d", "100", "--c", "2", "--sv", "2", "--points", "5",
+                              "--mc-reps", "3", "--mc-times", "0.5,5", "--early-stopping",
+                              "--json", "--output", str(tmp_path)])
+    args.argv = ["dynamics", "risk"]
+    assert args.func(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    p = Problem(100, c=2.0, sv=[2.0], k=100)
+    times = np.geomspace(1e-2, 1e3, 5)
+    np.testing.assert_allclose([r["risk"] for r in out["theory"]],
+                               risk_over_time(p, times).risk, rtol=1e-14)
+    assert out["early_stopping"]["risk"] == pytest.approx(early_stopping(p).risk, rel=1e-12)
+    mc = risk_over_time_mc(p, [0.5, 5.0], reps=3, seed=0)
+    np.testing.assert_allclose([r["risk"] for r in out["monte_carlo"]["rows"]], mc.risk)
+    for name in ("risk_over_time.csv", "risk_over_time_mc.csv", "risk_over_time.json",
+                 "risk_over_time.png", "risk_over_time.svg"):
+        assert (tmp_path / name).stat().st_size > 0
+    with pytest.raises(SystemExit):
+        parser.parse_args(["risk", "--sv", "x"])

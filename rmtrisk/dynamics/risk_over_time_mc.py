@@ -100,7 +100,8 @@ def gradient_flow_statistics(Y: np.ndarray, U: np.ndarray, sv: np.ndarray, V: np
                                            for t in np.asarray(times, dtype=float).ravel()])
 
 
-def _replicates(p: Problem, filters, reps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _replicates(p: Problem, filters, reps: int, seed: int,
+                progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per-replicate ``(bias, variance)``, shape ``(reps, len(filters))``."""
     if isinstance(reps, bool) or int(reps) != reps or reps < 2:
         raise ValueError(f"reps must be an integer >= 2 (for a standard error), got {reps!r}")
@@ -114,6 +115,8 @@ def _replicates(p: Problem, filters, reps: int, seed: int) -> tuple[np.ndarray, 
         gram_diag = np.einsum("jki,jki->ji", resid, resid)      # diag of (I - M)^T (I - M)
         bias[k] = gram_diag @ ell
         var[k] = p.eta2_test * frob / p.d
+        if progress is not None:
+            progress(1)
     return bias, var
 
 
@@ -146,8 +149,8 @@ def spectral_filter_mc(problem: Problem, filters: Sequence[Callable[[np.ndarray]
     return _result(np.full(len(filters), np.nan), bias, var)
 
 
-def risk_over_time_mc(problem: Problem, time: Any, reps: int = 20,
-                      seed: int = 0) -> RiskOverTimeMC:
+def risk_over_time_mc(problem: Problem, time: Any, reps: int = 20, seed: int = 0, *,
+                      progress: Callable[[int], None] | None = None) -> RiskOverTimeMC:
     """Monte Carlo test risk of the gradient-flow network at ``time`` (mean and standard error).
 
     Parameters
@@ -159,7 +162,10 @@ def risk_over_time_mc(problem: Problem, time: Any, reps: int = 20,
     reps : int
         Number of independent draws (``>= 2``).
     seed : int
-        Seed of the ``SeedSequence`` whose children seed the replicates.
+        Seed of the ``SeedSequence`` whose children seed the replicates (the same draws as
+        :func:`rmtrisk.montecarlo.monte_carlo_risk` with that seed).
+    progress : callable, optional
+        Called with 1 after each replicate (e.g. ``tqdm.update``).
 
     Returns
     -------
@@ -170,5 +176,5 @@ def risk_over_time_mc(problem: Problem, time: Any, reps: int = 20,
     if not np.all(np.isfinite(t)) or np.any(t < 0):
         raise ValueError(f"time must be finite and >= 0, got {time!r}")
     filters = [functools.partial(_filter, t=float(x)) for x in t.ravel()]
-    bias, var = _replicates(p, filters, reps, seed)
+    bias, var = _replicates(p, filters, reps, seed, progress)
     return _result(t, bias, var)
