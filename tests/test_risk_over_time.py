@@ -310,3 +310,12 @@ def test_cli_risk_command_on_fresh_subparsers(tmp_path, capsys):
         assert (tmp_path / name).stat().st_size > 0
     with pytest.raises(SystemExit):
         parser.parse_args(["risk", "--sv", "x"])
+
+
+def test_docs_show_the_generated_equations():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "risk_over_time.md").read_text(
+        encoding="utf-8")
+    for name, tex in G.latex_equations().items():
+        assert tex in text, f"docs/risk_over_time.md lacks the generated equation {name}"
