@@ -56,6 +56,9 @@ _EXPORTS = {
     "data_spectrum": "rmtrisk.data_spectrum",
     "load_matrix": "rmtrisk.report.data",
     "real_data_monte_carlo": "rmtrisk.montecarlo.real_data",
+    "risk_over_time": "rmtrisk.dynamics",
+    "early_stopping": "rmtrisk.dynamics",
+    "risk_over_time_mc": "rmtrisk.dynamics",
 }
 
 __all__ = [
@@ -79,6 +82,7 @@ __all__ = [
     "classify",
     "critical_point",
     "data_spectrum",
+    "early_stopping",
     "gradient_flow",
     "load_matrix",
     "monte_carlo_risk",
@@ -89,6 +93,8 @@ __all__ = [
     "real_data_monte_carlo",
     "ridge_grid",
     "risk_grid",
+    "risk_over_time",
+    "risk_over_time_mc",
     "risk_statistics",
     "skip_grid",
     "skip_ridge_grid",

@@ -16,7 +16,7 @@ import math
 
 from numba import njit
 
-__all__ = ["mp_edges", "mp_masses", "mp_density", "mp_tail_mass", "mp_tail_mass_dt", "mp_moment_m2", "mp_moment_scale_m2", "mp_moment_m1", "mp_moment_scale_m1", "mp_moment_0", "mp_moment_scale_0", "mp_moment_1", "mp_moment_scale_1", "mp_moment_2", "mp_moment_scale_2", "mp_threshold_guess", "mp_stieltjes", "mp_stieltjes_real", "mp_stieltjes_deriv", "mp_stieltjes_poly", "skip_direction_terms", "skip_aggregate", "skip_fixed_k_moment", "one_layer_factors_c_gt_1", "one_layer_factors_c_lt_1", "ridge_moments", "ridge_direction_factors", "ridge_aggregate", "skip_under_edges", "skip_under_pole_terms", "skip_under_semicircle", "skip_under_overlaps", "skip_under_edge_overlaps", "skip_under_full_overlaps", "skip_under_direction_terms", "skip_under_aggregate", "skip_ridge_constants", "skip_ridge_smooth", "skip_ridge_poles", "skip_ridge_boundary_m", "skip_ridge_bulk", "skip_ridge_node", "skip_ridge_outlier", "skip_ridge_full_width", "skip_ridge_aggregate", "skip_ridge_edge"]
+__all__ = ["mp_edges", "mp_masses", "mp_density", "mp_tail_mass", "mp_tail_mass_dt", "mp_moment_m2", "mp_moment_scale_m2", "mp_moment_m1", "mp_moment_scale_m1", "mp_moment_0", "mp_moment_scale_0", "mp_moment_1", "mp_moment_scale_1", "mp_moment_2", "mp_moment_scale_2", "mp_threshold_guess", "mp_stieltjes", "mp_stieltjes_real", "mp_stieltjes_deriv", "mp_stieltjes_poly", "skip_direction_terms", "skip_aggregate", "skip_fixed_k_moment", "one_layer_factors_c_gt_1", "one_layer_factors_c_lt_1", "ridge_moments", "ridge_direction_factors", "ridge_aggregate", "skip_under_edges", "skip_under_pole_terms", "skip_under_semicircle", "skip_under_overlaps", "skip_under_edge_overlaps", "skip_under_full_overlaps", "skip_under_direction_terms", "skip_under_aggregate", "skip_ridge_constants", "skip_ridge_smooth", "skip_ridge_poles", "skip_ridge_boundary_m", "skip_ridge_bulk", "skip_ridge_node", "skip_ridge_outlier", "skip_ridge_full_width", "skip_ridge_aggregate", "skip_ridge_edge", "gf_outlier", "gf_residual_limit", "gf_bulk_integrands", "gf_atom_terms"]
 
 
 @njit(cache=True, error_model="numpy")
@@ -774,3 +774,36 @@ def skip_ridge_edge(H1, H2, pbar, q, sigma, lam):
     _x3 = (1/2)*lam
     _x4 = H2*_x3 + (1/2)*q
     return (H1*_x3 - _x2 + _x4 + math.sqrt(_x1 + ((1/2)*H1*lam - _x2 - _x4)**2), _x1*(H1*H2*_x0*lam**2 + H1*_x0*lam*q - H2*_x0*lam*pbar - _x0*pbar*q - 1))
+
+
+@njit(cache=True, error_model="numpy")
+def gf_outlier(c, t):
+    """Gradient flow (z0, z0 - b, nu({z0}), mu({z0})) of one direction (atoms iff t sqrt(c) > 1)."""
+    _x0 = c*t + 1
+    _x1 = 1/(c*t)
+    _x2 = math.sqrt(c)*t
+    _x3 = _x2 - 1
+    _x4 = _x3*(_x2 + 1)
+    return (_x0*_x1*(t + 1), _x1*_x3**2, _x1*_x4, _x4/_x0)
+
+
+@njit(cache=True, error_model="numpy")
+def gf_residual_limit(c, t):
+    """Gradient flow tau -> inf residual 1 - u^T W u = 1/(1 + min(1, c) t)."""
+    return (1/(t*min(1, c) + 1))
+
+
+@njit(cache=True, error_model="numpy")
+def gf_bulk_integrands(tau, x, zx, t):
+    """Gradient flow bulk integrands against x dmu_AA: (exp(-tau x)/(x zx), (1 + t) g^2/zx)."""
+    _x0 = (1/(zx))
+    _x1 = -tau*x
+    return (_x0*math.exp(_x1)/x, _x0*(t + 1)*math.expm1(_x1)**2/x**2)
+
+
+@njit(cache=True, error_model="numpy")
+def gf_atom_terms(tau, z0, w1, w2):
+    """Gradient flow outlier terms (w1 exp(-tau z0)/z0, w2 z0 g(z0)^2)."""
+    _x0 = (1/(z0))
+    _x1 = -tau*z0
+    return (_x0*w1*math.exp(_x1), _x0*w2*math.expm1(_x1)**2)

@@ -40,6 +40,8 @@ LAZY_IMPORTS = {
     ("rmtrisk.report.natural_images", "skimage.data"),      # optional extra [images]
     ("rmtrisk.report.relu_figures", "matplotlib"),            # optional extra [plot]
     ("rmtrisk.report.relu_figures", "matplotlib.pyplot"),
+    ("rmtrisk.report.risk_over_time", "matplotlib"),           # optional extra [plot]
+    ("rmtrisk.report.risk_over_time", "matplotlib.pyplot"),
 }
 
 

@@ -24,8 +24,36 @@ from .relu import (
     train_relu_autoencoder,
     unit_inputs,
 )
+from .risk_over_time import (
+    EarlyStopping,
+    RiskOverTime,
+    best_filter_risk,
+    check_one_layer,
+    early_stopping,
+    risk_over_time,
+)
+from .risk_over_time_mc import (
+    RiskOverTimeMC,
+    filter_statistics,
+    gradient_flow_statistics,
+    gradient_flow_weight,
+    risk_over_time_mc,
+    spectral_filter_mc,
+)
 
 __all__ = [
+    "EarlyStopping",
+    "RiskOverTime",
+    "RiskOverTimeMC",
+    "best_filter_risk",
+    "check_one_layer",
+    "early_stopping",
+    "filter_statistics",
+    "gradient_flow_statistics",
+    "gradient_flow_weight",
+    "risk_over_time",
+    "risk_over_time_mc",
+    "spectral_filter_mc",
     "ReluAutoencoder",
     "ReluTrainingResult",
     "decoder_gram",

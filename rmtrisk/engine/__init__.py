@@ -13,6 +13,7 @@ module                    regime              reference numerics
 :mod:`.skip_under`        ``skip-under``      same kernels, mpmath loop
 :mod:`.ridge`             ``ridge``           same kernels, mpmath loop
 :mod:`.skip_ridge`        ``skip-ridge``      partial fractions + tanh-sinh (independent)
+:mod:`.gradient_flow`     (risk over time)    tanh-sinh on the same integrands
 ========================  ==================  ==========================================
 
 Units: every grid function takes ``(c, [kappa,] [reg,] eta2_train, eta2_test, sv,
@@ -22,6 +23,13 @@ units say so by name (``lam = reg / eta2_train``, ``t = sv**2 / eta2_train``).
 
 from __future__ import annotations
 
+from .gradient_flow import (
+    GradientFlowGridResult,
+    GradientFlowReferenceResult,
+    gradient_flow_direction,
+    gradient_flow_grid,
+    gradient_flow_reference,
+)
 from .marchenko_pastur import (
     StieltjesResult,
     ThresholdReferenceResult,
@@ -59,6 +67,8 @@ from .skip_under import (
 )
 
 __all__ = [
+    "GradientFlowGridResult",
+    "GradientFlowReferenceResult",
     "RidgeGridResult",
     "RidgeReferenceResult",
     "SkipGridResult",
@@ -71,6 +81,9 @@ __all__ = [
     "ThresholdReferenceResult",
     "ThresholdResult",
     "density",
+    "gradient_flow_direction",
+    "gradient_flow_grid",
+    "gradient_flow_reference",
     "ridge_factors",
     "ridge_grid",
     "ridge_moments",

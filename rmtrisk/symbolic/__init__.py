@@ -11,6 +11,8 @@ generator renders into :mod:`rmtrisk._kernels`, and ``latex_equations()`` for th
 * :mod:`.ridge` — no skip connection, ``lambda > 0``;
 * :mod:`.skip_under` — skip connection, ``c < 1``, ``lambda = 0``;
 * :mod:`.skip_ridge` — skip connection, ``lambda > 0`` (kept-spectrum contour integrands);
+* :mod:`.gradient_flow` — the one-layer DAE trained by gradient flow for time ``t`` (spectral
+  measures of one direction: Cauchy-form bulk densities and the BBP outlier atoms);
 * :mod:`.symbols` — the symbol table shared by :mod:`.ridge` and :mod:`.skip_under`;
   :mod:`.kernel` — :class:`KernelSpec`.
 
@@ -26,16 +28,16 @@ from collections.abc import Callable
 
 import sympy as sp
 
-from . import marchenko_pastur, ridge, skip, skip_ridge, skip_under, woodbury
+from . import gradient_flow, marchenko_pastur, ridge, skip, skip_ridge, skip_under, woodbury
 from .kernel import KernelSpec
 from .marchenko_pastur import SYMBOLS, MPLaw
 
-__all__ = ["KERNELS", "KernelSpec", "MPLaw", "SYMBOLS", "equations_markdown", "latex_equations",
-           "marchenko_pastur", "mpmath_function", "ridge", "skip", "skip_ridge", "skip_under",
-           "woodbury"]
+__all__ = ["KERNELS", "KernelSpec", "MPLaw", "SYMBOLS", "equations_markdown", "gradient_flow",
+           "latex_equations", "marchenko_pastur", "mpmath_function", "ridge", "skip", "skip_ridge",
+           "skip_under", "woodbury"]
 
 #: The modules whose kernels and equations make up the generated files, in their order.
-_MODULES = (marchenko_pastur, skip, woodbury, ridge, skip_under, skip_ridge)
+_MODULES = (marchenko_pastur, skip, woodbury, ridge, skip_under, skip_ridge, gradient_flow)
 
 #: Every generated kernel, in the order of ``rmtrisk/_kernels.py``.
 KERNELS: tuple[KernelSpec, ...] = tuple(spec for module in _MODULES for spec in module.KERNELS)
