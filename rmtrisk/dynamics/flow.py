@@ -167,5 +167,5 @@ def noise_averaged_flow(sv, U, nu: float, W1: np.ndarray, W2: np.ndarray, times,
     W2s = np.stack([unpack(y)[1] for y in ys.T])
     losses = np.array([dae_loss(a, b, F, F, nu)
                        + 0.5 * wd * (float(np.sum(a * a)) + float(np.sum(b * b)))
-                       for a, b in zip(W1s, W2s)])
+                       for a, b in zip(W1s, W2s, strict=True)])
     return FlowTrajectory(times, W1s, W2s, losses)

@@ -188,8 +188,8 @@ def noise_vs_decay_rows(lam: float, noises, u0: float = 1e-6, tol: float = 1e-2,
         top_dae = float(np.linalg.eigvalsh(scalar_hessian(w_star, w_star, lam, var, 0.0))[-1])
         top_wd = float(np.linalg.eigvalsh(scalar_hessian(w_star, w_star, lam, 0.0, gamma))[-1])
 
-        def count(v, g, lr, rho=0.0):
-            u = scalar_gradient_descent(lam, v, g, lr, steps, u0, rho)
+        def count(v, g, lr, target=target):
+            u = scalar_gradient_descent(lam, v, g, lr, steps, u0)
             return int(steps_to_converge(u, target, tol))
 
         row: dict[str, Any] = {
