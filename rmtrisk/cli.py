@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from .cli_dynamics import add_dynamics_commands
 from .cli_grids import add_grid_commands, floats, ints
 from .montecarlo import monte_carlo_risk
 from .problem import Problem
@@ -356,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     cur.set_defaults(func=_cmd_curve)
 
     add_grid_commands(add)
+    add_dynamics_commands(add)
 
     ver = add("verify", "theory against Monte Carlo over the verification grid (resumable)")
     ver.add_argument("--d", type=int, nargs="+", default=[500], help="dimensions (default 500)")

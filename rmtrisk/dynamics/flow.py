@@ -20,9 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..montecarlo.training import dae_gradient, dae_loss
+from .modes import hyperbolic_mode_value, mode_value
 
-__all__ = ["FlowTrajectory", "aligned_balanced_init", "mode_projections",
-           "noise_averaged_flow"]
+__all__ = ["FlowTrajectory", "aligned_balanced_init", "crossing_time", "mode_projections",
+           "noise_averaged_flow", "predicted_modes"]
 
 
 @dataclass(frozen=True)
@@ -169,3 +170,43 @@ def noise_averaged_flow(sv, U, nu: float, W1: np.ndarray, W2: np.ndarray, times,
                        + 0.5 * wd * (float(np.sum(a * a)) + float(np.sum(b * b)))
                        for a, b in zip(W1s, W2s, strict=True)])
     return FlowTrajectory(times, W1s, W2s, losses)
+
+
+def predicted_modes(W1: np.ndarray, W2: np.ndarray, U: np.ndarray, sv, nu: float, times, *,
+                    wd: float = 0.0) -> np.ndarray:
+    """Closed-form mode values from the start ``(W1, W2)``, mode by mode, shape ``(T, r)``.
+
+    Mode ``i`` starts from its input vector ``p = W1 u_i`` and output vector ``q = W2^T u_i``
+    (both in the ``k``-dimensional hidden space). Without weight decay the prediction is
+    :func:`~rmtrisk.dynamics.modes.hyperbolic_mode_value` with ``u0 = p . q`` and
+    ``delta = |p|^2 - |q|^2``; with weight decay it is the balanced
+    :func:`~rmtrisk.dynamics.modes.mode_value` from ``u0 = |p| |q|``. Both are exact for
+    aligned starts (``p`` parallel to ``q``, modes in orthogonal hidden directions); for other
+    starts (e.g. small random ones) they neglect the coupling of the modes through the
+    hidden space, and docs/dynamics.md reports the deviation that is observed.
+    """
+    U = np.asarray(U, dtype=float)
+    sv = np.asarray(sv, dtype=float).ravel()
+    P = np.asarray(W1, dtype=float) @ U            # k x r: columns p_i
+    Q = (U.T @ np.asarray(W2, dtype=float)).T      # k x r: columns q_i
+    t = np.asarray(times, dtype=float)[:, None]
+    if wd == 0:
+        u0 = np.sum(P * Q, axis=0)
+        delta = np.sum(P * P, axis=0) - np.sum(Q * Q, axis=0)
+        return hyperbolic_mode_value(t, sv**2, nu, u0, delta)
+    u0 = np.sqrt(np.sum(P * P, axis=0) * np.sum(Q * Q, axis=0))
+    return mode_value(t, sv**2, nu, wd, u0)
+
+
+def crossing_time(times, values, level) -> float:
+    """First time at which ``values`` reaches ``level`` (linear interpolation between the
+    recorded times); ``nan`` if it never does."""
+    times, values = np.asarray(times, dtype=float), np.asarray(values, dtype=float)
+    above = np.flatnonzero(values >= level)
+    if above.size == 0:
+        return float("nan")
+    j = int(above[0])
+    if j == 0:
+        return float(times[0])
+    v0, v1 = values[j - 1], values[j]
+    return float(times[j - 1] + (level - v0) / (v1 - v0) * (times[j] - times[j - 1]))
