@@ -109,9 +109,10 @@ def mode_value(s, a, nu=0.0, wd=0.0, u0=1e-6) -> np.ndarray:
     * ``x < 0``: ``u = u0 exp(x) / (1 + u0 (a + nu) expm1(x) / (a - wd))``,
     * ``a = wd``: ``u = u0 / (1 + 2 u0 (a + nu) s)``.
 
-    Every term is non-negative and no exponential of a positive number is taken, so the
-    value is finite for any finite inputs (the published form ``exp(+x)`` overflows for
-    ``x > 709``). It equals ``u*/(1 + (u*/u0 - 1) exp(-x))`` where that is finite.
+    Every term is non-negative and no exponential of a positive number is taken, so no
+    exponential overflows at any time or eigenvalue (the published form ``exp(+x)`` overflows
+    for ``x > 709``); only products such as ``u0 (a + nu)`` beyond the float range could. It
+    equals ``u*/(1 + (u*/u0 - 1) exp(-x))`` where that is finite.
 
     Parameters
     ----------
