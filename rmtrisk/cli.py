@@ -13,9 +13,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .cli_data import add_data_options, data_from_args
+from .cli_dynamics import add_dynamics_commands
 from .cli_grids import add_grid_commands, floats, ints
 from .cli_relu import add_relu_commands
 from .cli_reproduce import add_reproduce_command
+from .cli_risk_time import add_risk_time_command
 from .montecarlo import monte_carlo_risk
 from .montecarlo.real_data import real_data_monte_carlo
 from .problem import Problem
@@ -385,6 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_grid_commands(add)
     add_reproduce_command(add)
     add_relu_commands(add)
+    add_dynamics_commands(add, extra=[add_risk_time_command])
 
     ver = add("verify", "theory against Monte Carlo over the verification grid (resumable)")
     ver.add_argument("--d", type=int, nargs="+", default=[500], help="dimensions (default 500)")

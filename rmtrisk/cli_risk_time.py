@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -112,13 +113,10 @@ def cmd_risk_time(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_risk_time_command(dynamics_subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``risk`` sub-command to the ``rmtrisk dynamics`` sub-parsers object.
-
-    Parameters
-    ----------
-    dynamics_subparsers : argparse._SubParsersAction
-        The object returned by ``add_subparsers`` of the ``dynamics`` parser.
+def add_risk_time_command(add: Callable[[str, str], argparse.ArgumentParser]
+                          ) -> argparse.ArgumentParser:
+    """Add the ``risk`` sub-command of ``rmtrisk dynamics`` through ``add(name, help)`` (the
+    registrar convention of :func:`rmtrisk.cli_dynamics.add_dynamics_commands`).
 
     Returns
     -------
@@ -128,7 +126,7 @@ def add_risk_time_command(dynamics_subparsers: Any) -> argparse.ArgumentParser:
     help_ = ("test risk over gradient-flow time of the one-layer linear DAE (no skip, every "
              "direction kept, trained from W = 0): theory curve, Monte Carlo of trained "
              "networks, early stopping against the optimal ridge lambda*")
-    p = dynamics_subparsers.add_parser("risk", help=help_, description=help_)
+    p = add("risk", help_)
     g = p.add_argument_group("problem")
     g.add_argument("--d", type=int, default=1000, help="ambient dimension d (default 1000)")
     g.add_argument("--c", type=float, default=2.0, help="aspect ratio c = d/N (default 2)")

@@ -28,6 +28,9 @@ LAZY_IMPORTS = {
     ("rmtrisk.engine.skip_ridge", "sympy"),                   # mpmath reference path
     ("rmtrisk.engine.skip_ridge", "rmtrisk.symbolic.skip_ridge"),
     ("rmtrisk.montecarlo.dynamics", "scipy.integrate"),       # gradient flow only
+    ("rmtrisk.dynamics.flow", "scipy.integrate"),             # noise-averaged flow only
+    ("rmtrisk.report.dynamics_figures", "matplotlib"),        # optional extra [plot]
+    ("rmtrisk.report.dynamics_figures", "matplotlib.pyplot"),
     ("rmtrisk.report.figures", "matplotlib"),                 # optional extra [plot]
     ("rmtrisk.theory.grid", "pandas"),                         # optional extra [frame]
     ("rmtrisk.report.figures", "matplotlib.colors"),

@@ -291,7 +291,7 @@ def test_cli_risk_command_on_fresh_subparsers(tmp_path, capsys):
 
     parser = argparse.ArgumentParser(prog="rmtrisk dynamics")
     sub = parser.add_subparsers(dest="command")
-    add_risk_time_command(sub)
+    add_risk_time_command(lambda name, help_: sub.add_parser(name, help=help_))
     args = parser.parse_args(["risk", "--d", "100", "--c", "2", "--sv", "2", "--points", "5",
                               "--mc-reps", "3", "--mc-times", "0.5,5", "--early-stopping",
                               "--json", "--output", str(tmp_path)])
