@@ -107,14 +107,14 @@ def test_every_subcommand_has_help_and_is_in_the_parent_help():
 
 def test_further_subcommands_register_through_the_hook(tmp_path):
     def registrar(add):
-        p = add("risk", "a test subcommand")
+        p = add("example", "a test subcommand")
         p.add_argument("--flag", help="a flag")
         p.set_defaults(func=lambda args: 0)
 
     cli_dynamics.DYNAMICS_SUBCOMMANDS.append(registrar)
     try:
         parser = build_parser()
-        args = parser.parse_args(["dynamics", "risk", "--flag", "1"])
+        args = parser.parse_args(["dynamics", "example", "--flag", "1"])
         assert args.flag == "1" and args.func(args) == 0
     finally:
         cli_dynamics.DYNAMICS_SUBCOMMANDS.remove(registrar)
