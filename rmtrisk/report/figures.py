@@ -14,17 +14,20 @@ __all__ = ["phase_figure", "risk_curve", "risk_curve_figure", "risk_parts_figure
 
 
 def risk_curve(problem: Problem, c_values: Sequence[float], variant: str = "default",
-               finite_size: bool = False) -> np.ndarray:
+               finite_size: bool = False, with_status: bool = False) -> Any:
     """Asymptotic risk of ``problem`` at each aspect ratio in ``c_values`` (nan if unsupported).
 
     ``d`` is kept and ``N = round(d / c)``; c = 1 (without regularization) gives ``inf``.
+    With ``with_status`` also a boolean array: which values are ``SUCCESS``.
     """
     out = np.empty(len(c_values))
+    ok = np.zeros(len(c_values), dtype=bool)
     for i, c in enumerate(c_values):
         res = asymptotic_risk(problem.replace(c=float(c)), variant, finite_size=finite_size,
                               throw=False)
         out[i] = res.risk
-    return out
+        ok[i] = res.status.ok
+    return (out, ok) if with_status else out
 
 
 def _break_at_one(c: np.ndarray, y: np.ndarray, diverges: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -87,10 +90,17 @@ def risk_curve_figure(problem: Problem, c_values: Sequence[float],
     c_values = np.asarray(c_values, dtype=float)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     colors = {}
+    doubtful = False
     for value, label, p in curves:
-        (line,) = ax.plot(*_break_at_one(c_values, risk_curve(p, c_values), p.reg == 0),
+        risk, ok = risk_curve(p, c_values, with_status=True)
+        (line,) = ax.plot(*_break_at_one(c_values, np.where(ok, risk, np.nan), p.reg == 0),
                           label=label)
         colors[value] = line.get_color()
+        if not np.all(ok | ~np.isfinite(risk)):  # values without SUCCESS: dotted, not hidden
+            near = ~ok | np.convolve(~ok, [1, 1, 1], mode="same").astype(bool)
+            ax.plot(*_break_at_one(c_values, np.where(near & np.isfinite(risk), risk, np.nan),
+                                   p.reg == 0), ls=":", color=line.get_color())
+            doubtful = True
         if paper and p.reg == 0:
             right = c_values > 1
             ax.plot(c_values[right], risk_curve(p, c_values[right], "paper"), ls="--",
@@ -136,6 +146,9 @@ def risk_curve_figure(problem: Problem, c_values: Sequence[float],
     if paper and any(p.reg == 0 for *_, p in curves):
         handles.append(Line2D([], [], color="k", ls="--", alpha=0.7,
                               label="published formula (Ham et al. 2025, c > 1)"))
+    if doubtful:
+        handles.append(Line2D([], [], color="k", ls=":", label="status not SUCCESS (e.g. the "
+                              "O(r/d) term not trusted: limit)"))
     if shown["inside"]:
         handles.append(Line2D([], [], color="k", marker="o", ls="none",
                               label="Monte Carlo (± 3 SE)"))
