@@ -59,7 +59,10 @@ def open_executor(args: argparse.Namespace):
     kind = args.executor
     if kind is None:  # verify: serial unless several workers are asked for
         kind = "serial" if (args.workers or 1) == 1 else "processes"
-    return make_executor(kind, workers=args.workers, dask=args.dask)
+    try:
+        return make_executor(kind, workers=args.workers, dask=args.dask)
+    except ImportError as exc:  # dask missing: the message says how to install it
+        raise ValueError(str(exc)) from None
 
 
 def _grid_problems(args: argparse.Namespace) -> list[Problem]:

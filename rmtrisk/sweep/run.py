@@ -9,11 +9,12 @@ test side are trained once on the same draws (:func:`~rmtrisk.montecarlo.trainin
 The work is cut into tasks of consecutive replicates of one such group; each task gets its
 ``SeedSequence`` children as arguments and pins BLAS to one thread, so the per-replicate numbers
 are bit for bit the same whichever executor, worker, batch size or order ran them. The client
-assembles the tasks of a group; when the group is complete it computes the theory
-(:func:`~rmtrisk.theory.asymptotic_risk`) and ``z = (MC - theory) / stderr`` and writes each
-cell to the store in its own transaction. With ``resume=True`` the cells whose key
-(:func:`~rmtrisk.sweep.store.cell_key`: problem, reps, seed, code version) is already stored
-are read back instead of computed. A stopped client loses only the tasks in flight.
+assembles the tasks of a group and its theory (:func:`~rmtrisk.theory.asymptotic_risk`, one
+more task on the executor); when the group is complete it computes
+``z = (MC - theory) / stderr`` and writes each cell to the store in its own transaction.
+With ``resume=True`` the cells whose key (:func:`~rmtrisk.sweep.store.cell_key`: problem,
+reps, seed, code version) is already stored are read back instead of computed. A stopped
+client loses only the tasks in flight.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from ..theory import asymptotic_risk
 from .executors import DaskExecutor, ProcessExecutor, SerialExecutor, make_executor
 from .store import CellRecord, SweepStore, cell_key, code_version
 
-__all__ = ["cell_label", "replicate_batch", "sweep", "theory_record"]
+__all__ = ["cell_label", "replicate_batch", "sweep", "theory_batch", "theory_record"]
 
 AnyExecutor = SerialExecutor | ProcessExecutor | DaskExecutor
 
@@ -60,21 +61,39 @@ def cell_label(problem: Problem) -> str:
             f"eta2_train={p.eta2_train:g} eta2_test={p.eta2_test:g}")
 
 
-def theory_record(label: str, mc: MonteCarloResult, *, version: str, extra: dict[str, Any],
-                  source: str, seconds: float) -> CellRecord:
-    """The record of a computed cell: ``mc`` with the default theory and ``z`` beside it."""
-    theory = asymptotic_risk(mc.problem, throw=False)
+def theory_batch(problems: Sequence[Problem]) -> list[tuple[float, float, float, str, str]]:
+    """One task: the default theory ``(risk, bias, variance, status name, regime)`` of each
+    problem (:func:`~rmtrisk.theory.asymptotic_risk`, ``throw=False``), with one BLAS thread
+    like the replicates (the sampled corrections call LAPACK)."""
+    out = []
+    with threadpool_limits(limits=1, user_api="blas"):
+        for p in problems:
+            res = asymptotic_risk(p, throw=False)
+            out.append((res.risk, res.bias, res.variance, res.status.name, str(res.regime)))
+    return out
+
+
+def theory_record(label: str, mc: MonteCarloResult,
+                  theory: tuple[float, float, float, str, str], *, version: str,
+                  extra: dict[str, Any], source: str, seconds: float) -> CellRecord:
+    """The record of a computed cell: ``mc`` with its ``theory`` (a :func:`theory_batch`
+    entry) and ``z = (MC - theory) / stderr`` beside it."""
+    risk, bias, variance, status, regime = theory
     se = mc.stderr
-    finite = np.isfinite(theory.risk) and np.isfinite(se) and se > 0
-    z = (mc.risk - theory.risk) / se if finite else float("nan")
+    finite = np.isfinite(risk) and np.isfinite(se) and se > 0
+    z = (mc.risk - risk) / se if finite else float("nan")
     return CellRecord(label=label, problem=mc.problem, reps=mc.reps, seed=mc.seed,
                       mc_risk=mc.risk, mc_stderr=se, mc_bias=mc.bias, mc_variance=mc.variance,
-                      mc_status=mc.status.name, samples=mc.samples,
-                      theory_risk=theory.risk, theory_bias=theory.bias,
-                      theory_variance=theory.variance, theory_status=theory.status.name,
-                      regime=str(theory.regime), z=float(z), code_version=version,
-                      extra=extra, source=source, seconds=seconds,
+                      mc_status=mc.status.name, samples=mc.samples, theory_risk=risk,
+                      theory_bias=bias, theory_variance=variance, theory_status=status,
+                      regime=regime, z=float(z), code_version=version, extra=extra,
+                      source=source, seconds=seconds,
                       key=cell_key(mc.problem, mc.reps, mc.seed, version))
+
+
+def _run_task(kind: str, *args: Any) -> Any:
+    """Dispatch one task in a worker: ``"theory"`` or ``"mc"``."""
+    return theory_batch(*args) if kind == "theory" else replicate_batch(*args)
 
 
 def _count(name: str, value: Any, lo: int) -> int:
@@ -175,15 +194,23 @@ def sweep(problems: Sequence[Problem], reps: int = 20, seed: int = 0, *,
             chunks = max(1, -(-4 * pool.workers // len(members)))
             batch_size = max(1, -(-reps // chunks))
         seeds = np.random.SeedSequence(seed).spawn(reps)
-        tasks = [((g, start), (tuple(problems[i] for i in idx), seeds[start:start + batch_size],
-                               1))
-                 for g, idx in enumerate(members) for start in range(0, reps, batch_size)]
+        tasks = []  # per group: its theory, then its replicates in batches
+        for g, idx in enumerate(members):
+            group = tuple(problems[i] for i in idx)
+            tasks.append(((g, -1), ("theory", group)))
+            tasks += [((g, start), ("mc", group, seeds[start:start + batch_size], 1))
+                      for start in range(0, reps, batch_size)]
         buffers = {g: np.full((reps, len(idx), 3), np.nan) for g, idx in enumerate(members)}
-        missing = {g: -(-reps // batch_size) for g in buffers}
+        missing = {g: 1 + -(-reps // batch_size) for g in buffers}
         seconds = dict.fromkeys(buffers, 0.0)
-        for (g, start), (block, took) in pool.imap_unordered(replicate_batch, tasks):
-            buffers[g][start:start + block.shape[0]] = block
-            seconds[g] += took
+        theories: dict[int, list[tuple[float, float, float, str, str]]] = {}
+        for (g, start), result in pool.imap_unordered(_run_task, tasks):
+            if start < 0:
+                theories[g] = result
+            else:
+                block, took = result
+                buffers[g][start:start + block.shape[0]] = block
+                seconds[g] += took
             missing[g] -= 1
             if missing[g]:
                 continue
@@ -192,8 +219,8 @@ def sweep(problems: Sequence[Problem], reps: int = 20, seed: int = 0, *,
                 mc = MonteCarloResult(problems[i], reps, seed,
                                       np.ascontiguousarray(samples[:, j]))
                 more = extra(labels[i], mc) if extra is not None else {}
-                rec = theory_record(labels[i], mc, version=version, extra=more, source=source,
-                                    seconds=seconds[g])
+                rec = theory_record(labels[i], mc, theories[g][j], version=version,
+                                    extra=more, source=source, seconds=seconds[g])
                 if db is not None:
                     db.put(rec)
                 records[i] = rec
