@@ -33,6 +33,7 @@ LAZY_IMPORTS = {
     ("rmtrisk.report.figures", "matplotlib.colors"),
     ("rmtrisk.report.figures", "matplotlib.pyplot"),
     ("rmtrisk.report.figures", "matplotlib.ticker"),
+    ("rmtrisk.sweep.executors", "distributed"),                # optional extra [dask]
 }
 
 

@@ -2,9 +2,9 @@
 
 :func:`sweep` estimates every problem with ``reps`` replicates from the root ``seed``:
 replicate ``j`` of every cell uses child ``j`` of ``SeedSequence(seed)``, so each cell equals
-``monte_carlo_risk(problem, reps, seed)`` and cells share their draws (common random numbers:
-differences between cells are less noisy than the cells). Problems that differ only in the
-test side are trained once on the same draws (:func:`~rmtrisk.montecarlo.training_side`).
+``monte_carlo_risk(problem, reps, seed)``. Cells are therefore not independent draws of each
+other: problems that differ only in the test side use literally the same training draws and
+are trained once (:func:`~rmtrisk.montecarlo.training_side`).
 
 The work is cut into tasks of consecutive replicates of one such group; each task gets its
 ``SeedSequence`` children as arguments and pins BLAS to one thread, so the per-replicate numbers
