@@ -34,6 +34,7 @@ LAZY_IMPORTS = {
     ("rmtrisk.report.figures", "matplotlib.pyplot"),
     ("rmtrisk.report.figures", "matplotlib.ticker"),
     ("rmtrisk.sweep.executors", "distributed"),                # optional extra [dask]
+    ("rmtrisk.sweep.executors", "dask"),
 }
 
 

@@ -221,6 +221,47 @@ def _die_once(i: int, marker: str) -> int:  # runs in a worker process
     return i * i
 
 
+ORPHAN = """
+import os, sys, time
+from rmtrisk.sweep.executors import ProcessExecutor
+def hold(i, folder):
+    open(os.path.join(folder, str(os.getpid())), "w").close()
+    time.sleep(60)
+with ProcessExecutor(2) as pool:
+    list(pool.imap_unordered(hold, [(i, (i, sys.argv[1])) for i in range(2)]))
+"""
+
+
+def test_worker_processes_exit_when_their_client_is_killed(tmp_path):
+    child = subprocess.Popen([sys.executable, "-c", ORPHAN, str(tmp_path)], env=ENV,
+                             start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = [int(p.name) for p in tmp_path.iterdir()]
+        assert len(workers) == 2
+        os.kill(child.pid, signal.SIGKILL)  # the client only, not its process group
+        child.wait()
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers)
+    finally:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)  # whatever is left of the group we started
+        except ProcessLookupError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def test_missing_dask_says_how_to_install(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ImportError, match=r'pip install "rmtrisk\[dask\]"'):

@@ -8,8 +8,9 @@ results do not depend on which executor, worker or order ran them.
 
 * :class:`SerialExecutor` runs each task in the client when it is asked for the next result.
 * :class:`ProcessExecutor` runs them in a ``ProcessPoolExecutor`` whose workers pin BLAS to
-  ``blas_threads`` threads; when a worker process dies (``BrokenProcessPool``) the pool is
-  rebuilt and its unfinished tasks are submitted again (at most ``retries`` times each).
+  ``blas_threads`` threads and exit within a second of their client's death; when a worker
+  process dies (``BrokenProcessPool``) the pool is rebuilt and its unfinished tasks are
+  submitted again (at most ``retries`` times each).
 * :class:`DaskExecutor` submits to a ``distributed.Client`` (``pure=False``: every task is
   its own, identical arguments never collapse into one key). ``"local"`` starts a
   ``LocalCluster`` of single-threaded worker processes; ``"tcp://HOST:PORT"`` attaches to a
@@ -19,7 +20,10 @@ results do not depend on which executor, worker or order ran them.
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -34,6 +38,9 @@ DASK_HINT = ('the dask executor needs dask.distributed: pip install "rmtrisk[das
              '(or pip install "dask[distributed]")')
 
 Task = tuple[Any, tuple[Any, ...]]
+
+#: dask setting that a local cluster unsets (see :class:`DaskExecutor`)
+TRIM_KEY = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
 
 def _count(name: str, value: Any, lo: int) -> int:
@@ -64,8 +71,16 @@ class SerialExecutor:
         self.close()
 
 
-def _pin_blas(threads: int) -> None:  # pragma: no cover - runs in the worker processes
+def _watch_parent(parent: int) -> None:  # pragma: no cover - runs in the worker processes
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:  # the client died (e.g. SIGKILL): do not linger
+            os._exit(0)
+
+
+def _start_worker(threads: int, parent: int) -> None:  # pragma: no cover - in the workers
     threadpool_limits(limits=threads, user_api="blas")
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
 class ProcessExecutor:
@@ -96,8 +111,8 @@ class ProcessExecutor:
     def _new_pool(self) -> ProcessPoolExecutor:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_pin_blas,
-                                         initargs=(self.blas_threads,))
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_start_worker,
+                                         initargs=(self.blas_threads, os.getpid()))
         return self._pool
 
     def imap_unordered(self, fn: Callable[..., Any], tasks: Iterable[Task]
@@ -165,8 +180,9 @@ class DaskExecutor:
     ----------
     address : str or distributed.Client
         ``"local"`` starts a ``LocalCluster`` of ``workers`` single-threaded worker processes
-        (closed with the executor); ``"tcp://HOST:PORT"`` (or any scheduler address) attaches
-        to a running scheduler; a ``Client`` is used as is (and left open).
+        (closed with the executor; without the nanny's ``MALLOC_TRIM_THRESHOLD_``, which slows
+        the large temporary arrays of a replicate); ``"tcp://HOST:PORT"`` (or any scheduler
+        address) attaches to a running scheduler; a ``Client`` is used as is (and left open).
     workers : int, optional
         Worker processes of a local cluster (default: ``os.cpu_count()``).
     window : int, optional
@@ -192,8 +208,15 @@ class DaskExecutor:
             self.client, self._own_client = address, False
         elif address == "local":
             n = _count("workers", (os.cpu_count() or 1) if workers is None else workers, 1)
-            self._cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1,
-                                                     processes=True, dashboard_address=None)
+            # the nanny's default MALLOC_TRIM_THRESHOLD_=65536 made replicates 1.1-1.9x slower
+            # (measured side by side, docs/sweeps.md): glibc's own adaptive default instead
+            import dask
+
+            with dask.config.set({TRIM_KEY: None}):
+                self._cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1,
+                                                         processes=True,
+                                                         dashboard_address=":0",
+                                                         silence_logs=logging.WARNING)
             self.client = distributed.Client(self._cluster)
         elif isinstance(address, str) and address:
             self.client = distributed.Client(address)

@@ -96,6 +96,18 @@ def _run_task(kind: str, *args: Any) -> Any:
     return theory_batch(*args) if kind == "theory" else replicate_batch(*args)
 
 
+def _check_worker_versions(pool: Any, version: str) -> None:
+    """A dask cluster's workers must run the client's Monte Carlo code (the key says so)."""
+    client = getattr(pool, "client", None)
+    if client is None:
+        return
+    found = client.run(code_version)
+    other = {addr: v for addr, v in found.items() if v != version}
+    if other:
+        raise ValueError(f"dask workers run other rmtrisk code than this client ({version}): "
+                         f"{other}; install the same rmtrisk on every worker")
+
+
 def _count(name: str, value: Any, lo: int) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
             or value < lo:
@@ -190,6 +202,7 @@ def sweep(problems: Sequence[Problem], reps: int = 20, seed: int = 0, *,
         members = list(groups.values())
         pool = (make_executor(executor or "processes", workers=workers) if own_exec
                 else executor)  # type: ignore[assignment]
+        _check_worker_versions(pool, version)
         if batch_size is None:
             chunks = max(1, -(-4 * pool.workers // len(members)))
             batch_size = max(1, -(-reps // chunks))
