@@ -1,20 +1,20 @@
 """Throughput of a Monte Carlo sweep with 1 and 2 local workers: serial, processes, dask.
 
-One sweep (default: 8 cells at d = 300, c in {0.5, 2}, k in {1, 2}, both architectures, 16
+One sweep (default: 8 cells at d = 300, c in {0.5, 2}, k in {1, 2}, both architectures, 24
 replicates each, SQLite store in a temporary directory) is timed on
 
 * the serial executor (in the client),
 * local processes with 1 and 2 workers,
 * a dask LocalCluster with 1 and 2 single-threaded worker processes,
 
-each executor started and warmed up (one small sweep) before the clock starts, every
+one executor at a time, started and warmed up (one small sweep) before the clock starts, every
 configuration repeated ``--repeats`` times in turn (interleaved, so that a change of the
 machine's load hits all of them) and the median kept. The results of every run are checked to
 be bit-identical to the serial run. Prints a Markdown report with the load average before and
 after (the machine may be shared; ratios measured side by side are the honest numbers).
 Target: 2 workers >= 1.6 x the throughput of 1 on an idle 2-core machine.
 
-Run: ``python benchmarks/sweep_throughput.py [--repeats 3] [--d 300] [--reps 16]
+Run: ``python benchmarks/sweep_throughput.py [--repeats 3] [--d 300] [--reps 24]
 [--out benchmarks/results/sweep_throughput.md]``.
 """
 
@@ -53,45 +53,44 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--d", type=int, default=300)
-    parser.add_argument("--reps", type=int, default=16)
+    parser.add_argument("--reps", type=int, default=24)
     parser.add_argument("--out", default="benchmarks/results/sweep_throughput.md")
     args = parser.parse_args()
     cells = problems(args.d)
     load_before = loadavg()
-    executors = {"serial": SerialExecutor(), "processes, 1 worker": ProcessExecutor(1),
-                 "processes, 2 workers": ProcessExecutor(2)}
+    makers = {
+        "serial": SerialExecutor,
+        "processes, 1 worker": lambda: ProcessExecutor(1),
+        "processes, 2 workers": lambda: ProcessExecutor(2),
+        "dask LocalCluster, 1 worker": lambda: DaskExecutor("local", workers=1),
+        "dask LocalCluster, 2 workers": lambda: DaskExecutor("local", workers=2),
+    }
+    workers = {"serial": 1, "processes, 1 worker": 1, "processes, 2 workers": 2,
+               "dask LocalCluster, 1 worker": 1, "dask LocalCluster, 2 workers": 2}
+    times: dict[str, list[float]] = {name: [] for name in makers}
+    busy: dict[str, list[float]] = {name: [] for name in makers}
     reference = None
-    try:
-        for ex in list(executors.values()):  # warm up: start the workers, load numba caches
-            sweep(cells[:2], 2, 99, executor=ex, batch_size=1)
-        # the dask clusters (and their threads) only after the process pools have forked
-        for n in (1, 2):
-            ex = DaskExecutor("local", workers=n)
-            executors[f"dask LocalCluster, {n} worker{'s' if n > 1 else ''}"] = ex
-            sweep(cells[:2], 2, 99, executor=ex, batch_size=1)
-        times: dict[str, list[float]] = {name: [] for name in executors}
-        busy: dict[str, list[float]] = {name: [] for name in executors}
-        with tempfile.TemporaryDirectory() as tmp:
-            for rep in range(args.repeats):
-                for i, (name, ex) in enumerate(executors.items()):
+    with tempfile.TemporaryDirectory() as tmp:
+        for rep in range(args.repeats):
+            for i, (name, make) in enumerate(makers.items()):
+                # one executor at a time (no idle cluster beside the one measured), started
+                # and warmed up (workers spawned, numba caches loaded) before the clock starts
+                with make() as ex:
+                    sweep(cells[:2], 2, 99, executor=ex, batch_size=1)
                     db = Path(tmp) / f"run{rep}-executor{i}.db"  # a fresh store: no resume
                     t0 = time.perf_counter()
                     out = sweep(cells, args.reps, 1, executor=ex, store=db, resume=False)
                     times[name].append(time.perf_counter() - t0)
-                    # each cell is its own training group here: the task seconds add up
-                    busy[name].append(sum(r.seconds for r in out))
-                    samples = [r.samples for r in out]
-                    if reference is None:
-                        reference = samples
-                    assert all(np.array_equal(a, b) for a, b in zip(reference, samples,
-                                                                     strict=True)), name
-    finally:
-        for ex in executors.values():
-            ex.close()
+                # each cell is its own training group here: the task seconds add up
+                busy[name].append(sum(r.seconds for r in out))
+                samples = [r.samples for r in out]
+                if reference is None:
+                    reference = samples
+                assert all(np.array_equal(a, b) for a, b in zip(reference, samples,
+                                                                 strict=True)), name
     load_after = loadavg()
     replicates = len(cells) * args.reps
     median = {name: statistics.median(ts) for name, ts in times.items()}
-    workers = {name: getattr(ex, "workers", 1) for name, ex in executors.items()}
     rows = [{"executor": name, "median s": median[name], "min s": min(ts), "max s": max(ts),
              "cells/s": len(cells) / median[name], "replicates/s": replicates / median[name],
              "MC task s": statistics.median(busy[name]),
@@ -113,8 +112,8 @@ def main() -> None:
         "",
         f"Workload: {len(cells)} cells (d = {args.d}, c in {{0.5, 2}}, k in {{1, 2}}, with and "
         f"without skip, sv = 2, 1.4, 1, 0.7), {args.reps} replicates each ({replicates} "
-        "replicates), theory beside every cell, SQLite store; executors started and warmed up "
-        "before timing; every run bit-identical to the serial run (checked).",
+        "replicates), theory beside every cell, SQLite store; one executor at a time, started "
+        "and warmed up before timing; every run bit-identical to the serial run (checked).",
         "",
         f"Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"load average (1, 5, 15 min) {load_before} before and {load_after} after. "
