@@ -313,11 +313,14 @@ def _kill_and_resume(db: Path, modes: tuple[str, ...], seed: int) -> None:
     for mode in modes:
         before = _stored(db) if db.exists() else 0
         left = len(problems) - before
-        child = _child(db, mode, rng.randint(1, max(1, left - 1)))
+        nth = rng.randint(1, max(1, min(3, left - 2)))
+        child = _child(db, mode, nth)
         try:
-            line = child.stdout.readline()  # first DONE, or WRITING in the chosen write
-            if mode in ("time", "sigint"):
-                time.sleep(rng.uniform(0.0, 0.3))
+            line = child.stdout.readline()  # DONE, or WRITING in the nth write
+            if mode in ("time", "sigint"):  # a random moment after the nth finished cell
+                for _ in range(nth - 1):
+                    line = child.stdout.readline()
+                time.sleep(rng.uniform(0.0, 0.02))
             os.killpg(child.pid, signal.SIGINT if mode == "sigint" else signal.SIGKILL)
             child.wait(timeout=60)
         finally:
