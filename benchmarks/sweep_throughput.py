@@ -26,6 +26,7 @@ import platform
 import statistics
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -33,13 +34,34 @@ import numpy as np
 from rmtrisk import Problem
 from rmtrisk.report.tables import format_table
 from rmtrisk.sweep.executors import DaskExecutor, ProcessExecutor, SerialExecutor
-from rmtrisk.sweep.run import sweep
+from rmtrisk.sweep.run import replicate_batch, sweep
 
 
 def problems(d: int) -> list[Problem]:
     return [Problem(d=d, c=c, sv=[2.0, 1.4, 1.0, 0.7], k=k, skip=s, eta2_train=1.0,
                     eta2_test=1.0)
             for c in (0.5, 2.0) for k in (1, 2) for s in (False, True)]
+
+
+def timed_batch(problem: Problem, n: int) -> tuple[float, float]:
+    """Wall and CPU seconds of ``n`` replicates in this process (the machine probe)."""
+    seeds = np.random.SeedSequence(7).spawn(n)
+    wall, cpu = time.perf_counter(), time.process_time()
+    replicate_batch((problem,), seeds)
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def probe(problem: Problem, n: int, repeats: int) -> dict[int, float]:
+    """CPU seconds over wall seconds of a batch run alone and as two at once in two warm
+    processes: how much of a CPU each of two simultaneous workers actually gets."""
+    share: dict[int, list[float]] = {1: [], 2: []}
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(timed_batch, [problem] * 2, [2, 2]))
+        for _ in range(repeats):
+            for k in (1, 2):
+                for wall, cpu in pool.map(timed_batch, [problem] * k, [n] * k):
+                    share[k].append(cpu / wall)
+    return {k: statistics.median(v) for k, v in share.items()}
 
 
 def loadavg() -> str:
@@ -88,6 +110,7 @@ def main() -> None:
                     reference = samples
                 assert all(np.array_equal(a, b) for a, b in zip(reference, samples,
                                                                  strict=True)), name
+    share = probe(cells[0], args.reps, args.repeats)
     load_after = loadavg()
     replicates = len(cells) * args.reps
     median = {name: statistics.median(ts) for name, ts in times.items()}
@@ -130,6 +153,12 @@ def main() -> None:
         "",
         format_table([{"ratio": k, "speedup": v} for k, v in speedups.items()],
                      fmt="markdown", digits=3),
+        "",
+        "Machine probe (same replicates, no sweep machinery, two warm processes): CPU seconds "
+        "over wall seconds of a batch of replicates run alone "
+        f"{share[1]:.2f}, and of each of two batches run at the same time {share[2]:.2f}. "
+        "Near 1 both times means two free cores; near 0.5 for two at once means the two "
+        "workers share about one core and no executor can give a 2-worker speedup.",
         "",
         "Target: 2 workers >= 1.6 x one worker on an idle 2-core machine.",
     ]
