@@ -67,9 +67,12 @@ _EXPORTS = {
     "noise_averaged_flow": "rmtrisk.dynamics",
     "equivalent_weight_decay": "rmtrisk.dynamics",
     "decay_time_rescaling": "rmtrisk.dynamics",
+    "SweepStore": "rmtrisk.sweep",
+    "CellRecord": "rmtrisk.sweep",
 }
 
 __all__ = [
+    "CellRecord",
     "DataSpectrum",
     "GradientFlowResult",
     "MonteCarloResult",
@@ -86,6 +89,7 @@ __all__ = [
     "SkipUnderGridResult",
     "SolverError",
     "Status",
+    "SweepStore",
     "asymptotic_risk",
     "classify",
     "critical_point",
@@ -132,6 +136,26 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static analysers see the eager imports
+    from .data_spectrum import (
+        DataSpectrum,
+        data_spectrum,
+    )
+    from .dynamics import (
+        ReluAutoencoder,
+        ReluTrainingResult,
+        decay_time_rescaling,
+        early_stopping,
+        equivalent_weight_decay,
+        hyperbolic_mode_value,
+        mode_fixed_point,
+        mode_value,
+        noise_averaged_flow,
+        paper_to_rmtrisk,
+        published_mode_value,
+        risk_over_time,
+        risk_over_time_mc,
+        train_relu_autoencoder,
+    )
     from .engine import (
         RidgeGridResult,
         SkipGridResult,
@@ -151,14 +175,26 @@ if TYPE_CHECKING:  # static analysers see the eager imports
         monte_carlo_risk,
         risk_statistics,
     )
+    from .montecarlo.real_data import (
+        real_data_monte_carlo,
+    )
     from .problem import Problem
     from .regimes import Regime, classify
+    from .report.data import (
+        load_matrix,
+    )
     from .status import SolverError, Status
+    from .sweep import (
+        CellRecord,
+        SweepStore,
+    )
     from .theory import (
+        RiskGrid,
         RiskResult,
         asymptotic_risk,
         optimal_bottleneck,
         optimal_regularization,
         optimal_training_noise,
         optimal_training_snr,
+        risk_grid,
     )

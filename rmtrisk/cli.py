@@ -18,6 +18,7 @@ from .cli_grids import add_grid_commands, floats, ints
 from .cli_relu import add_relu_commands
 from .cli_reproduce import add_reproduce_command
 from .cli_risk_time import add_risk_time_command
+from .cli_sweep import add_executor_options, add_sweep_commands, cmd_verify
 from .montecarlo import monte_carlo_risk
 from .montecarlo.real_data import real_data_monte_carlo
 from .problem import Problem
@@ -32,7 +33,6 @@ from .theory import (
     optimal_regularization,
     optimal_training_noise,
 )
-from .verification import ResultStore, verification_grid, verify_cell
 
 CONVENTIONS = """\
 conventions (docs/conventions.md):
@@ -194,35 +194,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
           " finite_size: with exact finite-d\nmoments and every derived O(1/d) term; paper: the"
           " published formula; z = (Monte Carlo - formula) / stderr")
     return 0
-
-
-def _cmd_verify(args: argparse.Namespace) -> int:
-    store = ResultStore(args.out) if args.out else None
-    c_values = tuple(args.c_values) if args.c_values else None
-    cells = [cell for d in args.d for cell in verification_grid(d, c_values)]
-    rows = []
-    for cell in tqdm(cells, desc="cells", disable=args.format == "json"):
-        done = store.finished(cell.key, args.reps, args.seed) if store is not None else None
-        if done is not None:
-            rows.append(done)
-            continue
-        row = verify_cell(cell, reps=args.reps, seed=args.seed, workers=args.workers)
-        if store is not None:
-            store.append(row)
-        rows.append(row)
-    cols = ["key", "theory", "finite_size", "paper", "mc", "stderr", "rel_err", "z", "ok",
-            "paper_ok"]
-    print(format_table(rows, cols, fmt=args.format))
-    failed = [r["key"] for r in rows if r["ok"] is False]
-    no_theory = [r["key"] for r in rows if r["ok"] is None]  # no finite theory: never a pass
-    passed = len(rows) - len(failed) - len(no_theory)
-    if args.format != "json":
-        print(f"{passed}/{len(rows)} cells within max(3 stderr, 1 %), {len(failed)} outside, "
-              f"{len(no_theory)} without a finite theory (not counted as passing)",
-              file=sys.stderr)
-        paper_fail = [r["key"] for r in rows if r["paper_ok"] is False]
-        print(f"paper variant fails in {len(paper_fail)} cells", file=sys.stderr)
-    return 1 if (failed or no_theory) and args.strict else 0
 
 
 def _cmd_optimal(args: argparse.Namespace) -> int:
@@ -388,19 +359,21 @@ def build_parser() -> argparse.ArgumentParser:
     add_reproduce_command(add)
     add_relu_commands(add)
     add_dynamics_commands(add, extra=[add_risk_time_command])
+    add_sweep_commands(add)
 
     ver = add("verify", "theory against Monte Carlo over the verification grid (resumable)")
     ver.add_argument("--d", type=int, nargs="+", default=[500], help="dimensions (default 500)")
     ver.add_argument("--c-values", type=float, nargs="+", help="aspect ratios (default grid)")
     ver.add_argument("--reps", type=int, default=20, help="replicates per cell (default 20)")
     ver.add_argument("--seed", type=int, default=0, help="Monte Carlo root seed (default 0)")
-    ver.add_argument("--workers", type=int, default=1,
-                     help="Monte Carlo worker processes (default 1)")
-    ver.add_argument("--out", help="JSON-lines file: finished cells are kept, reruns resume")
+    ver.add_argument("--out", help="results file: FILE.db (.sqlite, .sqlite3) is an SQLite store "
+                                   "as of rmtrisk sweep, any other name a JSON-lines file; "
+                                   "finished cells are kept, reruns resume")
     ver.add_argument("--strict", action="store_true",
                      help="exit 1 if any cell fails or has no finite theory")
     ver.add_argument("--format", choices=FORMATS, default="text")
-    ver.set_defaults(func=_cmd_verify)
+    add_executor_options(ver, default=None)
+    ver.set_defaults(func=cmd_verify)
     return parser
 
 

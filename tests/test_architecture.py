@@ -45,6 +45,8 @@ LAZY_IMPORTS = {
     ("rmtrisk.report.relu_figures", "matplotlib.pyplot"),
     ("rmtrisk.report.risk_over_time", "matplotlib"),           # optional extra [plot]
     ("rmtrisk.report.risk_over_time", "matplotlib.pyplot"),
+    ("rmtrisk.sweep.executors", "distributed"),                # optional extra [dask]
+    ("rmtrisk.sweep.executors", "dask"),
 }
 
 

@@ -39,8 +39,8 @@ from ..regimes import classify
 from ..status import Status
 from ..theory import asymptotic_risk
 
-__all__ = ["C_GRID", "VerificationCell", "compare", "verification_grid", "verify_cell",
-           "verify_cells"]
+__all__ = ["C_GRID", "VerificationCell", "compare", "result_row", "verification_grid",
+           "verify_cell", "verify_cells"]
 
 C_GRID = (0.5, 0.8, 1.1, 1.25, 1.5, 2.0, 4.0)
 K_GRID = (2, 8)
@@ -146,7 +146,9 @@ def compare(problem: Problem, mc_risk: float, mc_stderr: float) -> dict[str, Any
     }
 
 
-def _row(cell: VerificationCell, mc: MonteCarloResult) -> dict[str, Any]:
+def result_row(cell: VerificationCell, mc: MonteCarloResult) -> dict[str, Any]:
+    """The flat row of a cell (as :func:`verify_cell` returns it) from its Monte Carlo
+    estimate: parameters, Monte Carlo columns and the theory columns of :func:`compare`."""
     p = cell.problem
     row: dict[str, Any] = {"key": cell.key, "group": cell.group, "d": p.d, "c": p.c, "k": p.k,
                            "skip": p.skip, "mc": mc.risk, "stderr": mc.stderr,
@@ -180,5 +182,5 @@ def verify_cells(cells: Iterable[VerificationCell], reps: int, seed: int = 0,
         results = monte_carlo_risks([cells[i].problem for i in idx], reps=reps, seed=seed,
                                     **mc_options)
         for i, mc in zip(idx, results, strict=True):
-            rows[i] = _row(cells[i], mc)
+            rows[i] = result_row(cells[i], mc)
     return rows  # type: ignore[return-value]
