@@ -367,12 +367,10 @@ def status_name(code: Any) -> str:
     return Status(int(code)).name
 
 
-def add_grid_commands(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    """Add the ``table`` and ``phase`` sub-commands through ``add(name, help)``."""
-    tab = add("table", "risk, bias, variance and status over a grid of problems, one row per "
-                       "cell; every grid option takes a list a,b,c or a range start:stop:count")
-    g = tab.add_argument_group("grid (unset options come from the built-in default example; "
-                               "the table is the outer product of the given values)")
+def add_grid_options(p: argparse.ArgumentParser, title: str) -> None:
+    """The grid options of ``rmtrisk table`` (each a list a,b,c or a range start:stop:count)
+    and the shared spectrum, in an argument group called ``title``."""
+    g = p.add_argument_group(title)
     g.add_argument("--d", type=grid_values("d", int), help="ambient dimensions d")
     size = g.add_mutually_exclusive_group()
     size.add_argument("--n", type=grid_values("n", int), help="training samples N")
@@ -385,13 +383,21 @@ def add_grid_commands(add: Callable[[str, str], argparse.ArgumentParser]) -> Non
     g.add_argument("--eta2-test", type=grid_values("eta2-test"), help="test noise levels")
     g.add_argument("--skip", type=grid_values("skip", bool),
                    help="skip connection: false, true or false,true (default false)")
-    s = tab.add_argument_group("spectrum (shared by every cell; default: the default "
-                               "example's per-sample energies)")
+    s = p.add_argument_group("spectrum (shared by every cell; default: the default example's "
+                             "per-sample energies)")
     spec = s.add_mutually_exclusive_group()
     spec.add_argument("--sv", type=floats, help="singular values of X, e.g. 1.2,0.8")
     spec.add_argument("--energy", type=floats, help="per-sample energies e_i (sv^2 = N e)")
     s.add_argument("--test-energy", type=floats, help="per-direction test energies l_i")
     s.add_argument("--critical-set", type=ints, help="1-based ranks of the kept triplets")
+
+
+def add_grid_commands(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """Add the ``table`` and ``phase`` sub-commands through ``add(name, help)``."""
+    tab = add("table", "risk, bias, variance and status over a grid of problems, one row per "
+                       "cell; every grid option takes a list a,b,c or a range start:stop:count")
+    add_grid_options(tab, "grid (unset options come from the built-in default example; the "
+                          "table is the outer product of the given values)")
     o = tab.add_argument_group("terms and output")
     o.add_argument("--variant", choices=VARIANTS, default="default")
     terms = o.add_mutually_exclusive_group()

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .cli_grids import floats, grid_values, ints
+from .cli_grids import add_grid_options, grid_values
 from .problem import Problem
 from .report.tables import FORMATS, format_table
 from .sweep.executors import make_executor
@@ -243,28 +243,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _add_grid_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("grid (as rmtrisk table: a list a,b,c or a range start:stop:count; "
-                             "unset options come from the built-in default example; the "
-                             "cells are the outer product of the given values)")
-    g.add_argument("--d", type=grid_values("d", int), help="ambient dimensions d")
-    size = g.add_mutually_exclusive_group()
-    size.add_argument("--n", type=grid_values("n", int), help="training samples N")
-    size.add_argument("--c", type=grid_values("c"), help="aspect ratios c = d/N")
-    width = g.add_mutually_exclusive_group()
-    width.add_argument("--k", type=grid_values("k", int), help="bottleneck widths k")
-    width.add_argument("--kappa", type=grid_values("kappa"), help="bottleneck ratios k/d")
-    g.add_argument("--reg", type=grid_values("reg"), help="product regularizations lambda")
-    g.add_argument("--eta2-train", type=grid_values("eta2-train"), help="training noise levels")
-    g.add_argument("--eta2-test", type=grid_values("eta2-test"), help="test noise levels")
-    g.add_argument("--skip", type=grid_values("skip", bool),
-                   help="skip connection: false, true or false,true (default false)")
-    s = p.add_argument_group("spectrum (shared by every cell; default: the default example's "
-                             "per-sample energies)")
-    spec = s.add_mutually_exclusive_group()
-    spec.add_argument("--sv", type=floats, help="singular values of X, e.g. 1.2,0.8")
-    spec.add_argument("--energy", type=floats, help="per-sample energies e_i (sv^2 = N e)")
-    s.add_argument("--test-energy", type=floats, help="per-direction test energies l_i")
-    s.add_argument("--critical-set", type=ints, help="1-based ranks of the kept triplets")
+    add_grid_options(p, "grid (as rmtrisk table: a list a,b,c or a range start:stop:count; "
+                        "unset options come from the built-in default example; the cells are "
+                        "the outer product of the given values)")
 
 
 def _add_output_options(p: Any) -> None:
