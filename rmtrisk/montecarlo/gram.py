@@ -1,0 +1,297 @@
+"""Monte Carlo draws in the singular frame of the noise: the risk statistics without ``d x N``.
+
+The risk statistics of a trained weight do not change when ``Y``, ``U`` and ``V`` are rotated
+together (``Y -> O1 Y O2^T``, ``U -> O1 U``, ``V -> O2 V``). Rotating by the singular bases of
+the noise ``A = P diag(a) Q^T`` gives ``Y = D_a + U diag(sv) V^T`` where ``D_a`` is the
+``d x N`` rectangular diagonal matrix of the noise singular values and ``U``, ``V`` are again
+Haar frames, independent of each other and of ``a`` (docs/gram_sampling.md §1). One replicate
+therefore needs only
+
+* the singular values ``a`` of a Gaussian ``d x N`` matrix, drawn as those of the bidiagonal
+  chi matrix of Dumitriu & Edelman (docs/gram_sampling.md §2): ``O(min(d, N)^2)`` operations,
+* two Haar frames ``U`` (``d x r``) and ``V`` (``N x r``).
+
+Every Gram matrix of ``Y`` is then a diagonal plus a rank-``2r`` matrix, solved by Woodbury in
+``O(min(d, N) r^2)`` (one refinement step and a residual check; a failed check falls back to the
+dense reference on the same draw). Without skip that is all. With skip and ``c > 1``,
+``reg = 0`` the kept noise directions are coordinate vectors (``A H A^T = D_a D_a^T``); otherwise
+one ``p x p`` matrix (``p = min(d, N)``), a diagonal plus rank ``<= 4r``, is formed and its top
+``k`` eigenpairs computed (docs/gram_sampling.md §3–4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import scipy.linalg as sla
+
+from ..problem import Problem
+from .sampling import haar_frame
+from .training import (
+    RiskStatistics,
+    check_training_args,
+    kept_positions,
+    no_skip_statistics,
+    risk_statistics,
+)
+
+__all__ = [
+    "GramSample",
+    "dense_training_set",
+    "gram_risk_statistics",
+    "gram_sample",
+    "noise_singular_values",
+]
+
+_EPS = np.finfo(float).eps
+#: accepted backward error of a Woodbury solve, in units of ``eps * size`` (Cholesky's order)
+_RESIDUAL_EPS = 64.0
+
+
+class GramSample(NamedTuple):
+    """One training draw in the singular frame of the noise: ``Y = D_a + U diag(sv) V^T``.
+
+    Attributes
+    ----------
+    a : ndarray, shape (min(d, N),)
+        Singular values of the noise ``A``, decreasing (the diagonal of ``D_a``).
+    U : ndarray, shape (d, r)
+        Haar frame of the signal's left singular vectors.
+    V : ndarray, shape (N, r)
+        Haar frame of the signal's right singular vectors.
+    """
+
+    a: np.ndarray
+    U: np.ndarray
+    V: np.ndarray
+
+
+def noise_singular_values(d: int, n: int, eta2: float, rng: np.random.Generator) -> np.ndarray:
+    """Singular values (decreasing) of a ``d x n`` matrix with i.i.d. ``N(0, eta2 / d)`` entries.
+
+    Drawn exactly in distribution as the singular values of the upper bidiagonal matrix with
+    diagonal ``chi_m, chi_{m-1}, ..., chi_{m-p+1}`` and superdiagonal
+    ``chi_{p-1}, ..., chi_1`` (``m = max(d, n)``, ``p = min(d, n)``), i.e. the square roots of
+    the eigenvalues of its tridiagonal ``B^T B`` (docs/gram_sampling.md §2).
+    """
+    m, p = max(d, n), min(d, n)
+    alpha2 = rng.chisquare(np.arange(m, m - p, -1, dtype=float))
+    if p == 1:
+        w = alpha2
+    else:
+        beta2 = rng.chisquare(np.arange(p - 1, 0, -1, dtype=float))
+        diag = alpha2.copy()
+        diag[1:] += beta2
+        w = sla.eigvalsh_tridiagonal(diag, np.sqrt(alpha2[:-1] * beta2), lapack_driver="sterf",
+                                     check_finite=False)
+    return np.sqrt(np.maximum(w[::-1], 0.0) * (eta2 / d))
+
+
+def gram_sample(problem: Problem, rng: np.random.Generator) -> GramSample:
+    """Draw ``U``, ``V`` (Haar) and the noise singular values ``a`` of ``problem``."""
+    U = haar_frame(problem.d, problem.r, rng)
+    V = haar_frame(problem.n, problem.r, rng)
+    a = noise_singular_values(problem.d, problem.n, problem.eta2_train, rng)
+    return GramSample(a, U, V)
+
+
+def dense_training_set(sample: GramSample, sv: np.ndarray) -> np.ndarray:
+    """The draw as a dense ``d x N`` matrix ``D_a + U diag(sv) V^T`` (tests and fallback)."""
+    Y = (sample.U * np.asarray(sv, dtype=float)) @ sample.V.T
+    p = sample.a.size
+    Y[np.arange(p), np.arange(p)] += sample.a
+    return Y
+
+
+# --------------------------------------------------------------------------------------------
+# diagonal plus low rank
+# --------------------------------------------------------------------------------------------
+class _Unstable(Exception):
+    """A Woodbury solve missed its residual bound: use the dense path on the same draw."""
+
+
+def _signal_core(sv: np.ndarray) -> np.ndarray:
+    """``[[0, S], [S, S^2]]``: ``Y^T Y = D^T D + [D^T U, V] core [D^T U, V]^T``."""
+    r = sv.size
+    C = np.zeros((2 * r, 2 * r))
+    C[:r, r:] = C[r:, :r] = np.diag(sv)
+    C[r:, r:] = np.diag(sv * sv)
+    return C
+
+
+class _DiagPlusLowRank:
+    """``G = diag(lam) + F C F^T`` (``C`` symmetric, possibly indefinite) and its inverse.
+
+    ``G^{-1} = L^{-1} - P C K^{-1} P^T`` with ``P = L^{-1} F``, ``K = I + F^T P C`` (Woodbury,
+    without inverting ``C``).
+    """
+
+    def __init__(self, lam: np.ndarray, F: np.ndarray, C: np.ndarray) -> None:
+        self.lam, self.F, self.C = lam, F, C
+        self.P = F / lam[:, None]
+        K = np.eye(C.shape[0]) + (F.T @ self.P) @ C
+        if not np.all(np.isfinite(K)):
+            raise _Unstable
+        with np.errstate(all="ignore"):
+            self.lu = sla.lu_factor(K, check_finite=False)
+        self.norm = float(np.max(np.abs(lam)) + np.sum(F * F) * np.max(np.abs(C)) * C.shape[0])
+        self.tol = _RESIDUAL_EPS * lam.size * _EPS
+
+    def matmul(self, R: np.ndarray) -> np.ndarray:
+        return self.lam[:, None] * R + self.F @ (self.C @ (self.F.T @ R))
+
+    def core_inverse(self) -> np.ndarray:
+        """``C K^{-1}`` (symmetric): ``G^{-1} = L^{-1} - P (C K^{-1}) P^T``."""
+        out = sla.lu_solve(self.lu, self.C, trans=1, check_finite=False).T
+        return 0.5 * (out + out.T)
+
+    def _raw(self, R: np.ndarray) -> np.ndarray:
+        inner = sla.lu_solve(self.lu, self.P.T @ R, check_finite=False)
+        return R / self.lam[:, None] - self.P @ (self.C @ inner)
+
+    def solve(self, R: np.ndarray) -> np.ndarray:
+        """``G^{-1} R`` with one step of refinement; :class:`_Unstable` if the residual is large."""
+        with np.errstate(all="ignore"):
+            X = self._raw(R)
+            X += self._raw(R - self.matmul(X))
+            res = float(np.linalg.norm(R - self.matmul(X)))
+            bound = self.tol * (self.norm * float(np.linalg.norm(X)) + float(np.linalg.norm(R)))
+        if not np.isfinite(res) or not res <= bound:
+            raise _Unstable
+        return X
+
+
+# --------------------------------------------------------------------------------------------
+# statistics
+# --------------------------------------------------------------------------------------------
+def _no_skip(a, U, sv, V, d, n, k, reg, critical_set) -> RiskStatistics:
+    p, r = a.size, sv.size
+    tall = n <= d                            # the N x N Gram, as in the dense path
+    X1, X2 = (U, V) if tall else (V, U)      # Y^T = D^T + V S U^T: the same structure swapped
+    aX1 = a[:, None] * X1[:p]
+    G = _DiagPlusLowRank(a * a + reg, np.hstack([aX1, X2]), _signal_core(sv))
+    if tall:
+        Z = G.solve(V)                       # (Y^T Y + reg)^{-1} V
+        VZ = V.T @ Z
+        VHV = np.eye(r) - reg * VZ
+        VSU = Z.T @ (aX1 + V * sv)           # Y^T U = D^T U + V S
+        VSSV = VZ - reg * (Z.T @ Z)
+    else:
+        YV = aX1 + U * sv                    # Y V = D V + U S
+        Z = G.solve(YV)                      # (Y Y^T + reg)^{-1} Y V
+        VHV, VSU, VSSV = YV.T @ Z, Z.T @ U, Z.T @ Z
+    return no_skip_statistics(VHV, VSU, VSSV, sv, k, critical_set, max(d, n))
+
+
+def _top_eigenpairs(M: np.ndarray, k: int, critical_set: Sequence[int] | None,
+                    scale: int) -> tuple[np.ndarray, np.ndarray]:
+    """Kept eigenvectors of the symmetric ``M`` (overwritten) and their positions."""
+    p = M.shape[0]
+    needed = min(k, p) if critical_set is None else max(critical_set)
+    if needed > p:
+        raise ValueError(f"critical_set entries must be in [1, {p}], got {list(critical_set)}")
+    beta, vec = sla.eigh(M, subset_by_index=[p - needed, p - 1], check_finite=False,
+                         overwrite_a=True)
+    beta, vec = beta[::-1], vec[:, ::-1]
+    return vec[:, kept_positions(beta, k, critical_set, scale)]
+
+
+def _skip(a, U, sv, V, d, n, k, reg, critical_set) -> RiskStatistics:
+    r = sv.size
+    scale = max(d, n)
+    C = _signal_core(sv)
+    if n <= d:
+        F = np.hstack([a[:, None] * U[:n], V])
+        G = _DiagPlusLowRank(a * a + reg, F, C)         # Y^T Y + reg
+        YtU = F[:, :r] + V * sv
+        if reg == 0:
+            # H = I: A H A^T = D D^T, the kept directions are the coordinates I.
+            idx = kept_positions(a * a, k, critical_set, scale)
+            cols = np.arange(idx.size)
+            unit = np.zeros((n, idx.size))
+            unit[idx, cols] = 1.0
+            ZI = G.solve(unit)                           # G^{-1} e_i
+            aI = a[idx]
+            diag = ZI[idx, cols]
+            RI = ZI.T @ YtU                              # rows I of G^{-1} Y^T U
+            gram = RI.T @ ((aI * aI)[:, None] * RI)
+            frob2 = float(np.sum(aI * aI * diag))
+            cross = np.sum((ZI.T @ V) * (U[idx] * sv), axis=1)
+            trace = -float(np.sum(aI * (aI * diag + cross)))
+            return RiskStatistics(gram, trace, frob2)
+        # A H A^T = [D (I - reg G^{-1}) D, 0; 0, 0]: diagonal plus rank 2r on the first N
+        Pa = a[:, None] * G.P
+        M = (reg * Pa) @ G.core_inverse() @ Pa.T
+        M.flat[:: n + 1] += a**4 / (a * a + reg)
+        Xk = _top_eigenpairs(M, k, critical_set, scale)
+        del M
+        AX = a[:, None] * Xk
+        Uk = G.solve(AX)                                 # u_j = G^{-1} D^T x_j
+        B = Uk.T @ YtU
+        frob2 = float(np.sum(AX * Uk) - reg * np.sum(Uk * Uk))
+        trace = -float(np.sum(Uk * AX) + np.sum((Uk.T @ V) * sv * (Xk.T @ U[:n])))
+        return RiskStatistics(B.T @ B, trace, frob2)
+    # c < 1: K = Y Y^T + reg, E = Y D^T = D D^T + U S (D V)^T, A H A^T = E^T K^{-1} E
+    Va = a[:, None] * V[:d]
+    lam = a * a + reg
+    K = _DiagPlusLowRank(lam, np.hstack([Va, U]), C)
+    UL = U / lam[:, None]
+    EtP = (a * a)[:, None] * K.P + Va @ (sv[:, None] * (U.T @ K.P))
+    Z = np.hstack([(a * a)[:, None] * UL, Va, EtP])
+    core = np.zeros((4 * r, 4 * r))
+    core[:r, r:2 * r] = core[r:2 * r, :r] = np.diag(sv)
+    core[r:2 * r, r:2 * r] = sv[:, None] * (U.T @ UL) * sv[None, :]
+    core[2 * r:, 2 * r:] = -K.core_inverse()
+    M = (Z @ core) @ Z.T
+    M.flat[:: d + 1] += a**4 / lam
+    Xk = _top_eigenpairs(M, k, critical_set, scale)
+    del M
+    EX = (a * a)[:, None] * Xk + U @ (sv[:, None] * (Va.T @ Xk))
+    Qk = K.solve(EX)                                     # K^{-1} E x_j
+    B = Qk.T @ U
+    return RiskStatistics(B.T @ B, -float(np.sum(Qk * Xk)), float(np.sum(Qk * Qk)))
+
+
+def gram_risk_statistics(sample: GramSample, sv: np.ndarray, *, k: int, skip: bool,
+                         reg: float = 0.0,
+                         critical_set: Sequence[int] | None = None) -> RiskStatistics:
+    """Risk statistics of the critical point ``W_I`` of a draw given in the noise frame.
+
+    Equal, on the same draw, to :func:`~rmtrisk.montecarlo.training.risk_statistics` of
+    :func:`dense_training_set` (up to rounding), without forming any ``d x N`` matrix.
+
+    Parameters
+    ----------
+    sample : GramSample
+        ``a`` (noise singular values), ``U`` (``d x r``), ``V`` (``N x r``).
+    sv : ndarray, shape (r,)
+        Singular values of ``X``.
+    k : int
+        Bottleneck width.
+    skip : bool
+        Skip-connection model or not.
+    reg : float
+        Product regularization ``lambda >= 0``.
+    critical_set : sequence of int, optional
+        1-based ranks of the kept triplets; ``None`` is the global minimizer.
+
+    Returns
+    -------
+    RiskStatistics
+    """
+    a, U, V = sample
+    sv = np.asarray(sv, dtype=float)
+    d, n = U.shape[0], V.shape[0]
+    if a.shape != (min(d, n),) or V.shape[1] != U.shape[1] or sv.shape != (U.shape[1],):
+        raise ValueError(f"sample must hold a of length min(d, N) = {min(d, n)} and frames "
+                         f"with r = len(sv) = {sv.size} columns; got a {a.shape}, U {U.shape}, "
+                         f"V {V.shape}")
+    check_training_args(k, reg, critical_set, d)
+    run = _skip if skip else _no_skip
+    try:
+        return run(a, U, sv, V, d, n, k, float(reg), critical_set)
+    except _Unstable:  # ill-conditioned draw (c near 1 at reg = 0): the dense reference
+        return risk_statistics(dense_training_set(sample, sv), U, sv, V, k=k, skip=skip,
+                               reg=reg, critical_set=critical_set)
