@@ -39,9 +39,11 @@ from .training import (
 
 __all__ = [
     "GramSample",
+    "bidiagonal_singular_values",
     "dense_training_set",
     "gram_risk_statistics",
     "gram_sample",
+    "noise_bidiagonal",
     "noise_singular_values",
 ]
 
@@ -51,57 +53,95 @@ _RESIDUAL_EPS = 64.0
 
 
 class GramSample(NamedTuple):
-    """One training draw in the singular frame of the noise: ``Y = D_a + U diag(sv) V^T``.
+    """One training draw in the bidiagonal frame of the noise: ``Y = D + U diag(sv) V^T``.
+
+    ``D`` is ``d x N`` with leading ``p x p`` block ``B`` (``N <= d``) or ``B^T`` (``N > d``),
+    ``B`` upper bidiagonal with diagonal ``alpha`` and superdiagonal ``beta``, zero elsewhere.
 
     Attributes
     ----------
-    a : ndarray, shape (min(d, N),)
-        Singular values of the noise ``A``, decreasing (the diagonal of ``D_a``).
+    alpha : ndarray, shape (p,)
+        Diagonal of ``B``, ``p = min(d, N)``.
+    beta : ndarray, shape (p - 1,)
+        Superdiagonal of ``B`` (all zero: ``D`` is diagonal, ``alpha`` its singular values).
     U : ndarray, shape (d, r)
         Haar frame of the signal's left singular vectors.
     V : ndarray, shape (N, r)
         Haar frame of the signal's right singular vectors.
     """
 
-    a: np.ndarray
+    alpha: np.ndarray
+    beta: np.ndarray
     U: np.ndarray
     V: np.ndarray
+
+
+def noise_bidiagonal(d: int, n: int, eta2: float,
+                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Golub-Kahan bidiagonal of a ``d x n`` matrix with i.i.d. ``N(0, eta2 / d)`` entries.
+
+    Returns ``(alpha, beta)``: ``alpha_i = s chi_{m-i+1}``, ``beta_i = s chi_{p-i}``
+    (``i = 1 ... p``, ``m = max(d, n)``, ``p = min(d, n)``, ``s^2 = eta2 / d``), independent
+    (docs/gram_sampling.md §2).
+    """
+    m, p = max(d, n), min(d, n)
+    scale = np.sqrt(eta2 / d)
+    alpha = np.sqrt(rng.chisquare(np.arange(m, m - p, -1, dtype=float))) * scale
+    beta = np.sqrt(rng.chisquare(np.arange(p - 1, 0, -1, dtype=float))) * scale
+    return alpha, beta
+
+
+def bidiagonal_singular_values(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """Singular values of the upper bidiagonal ``B``, decreasing; ``alpha`` itself if ``beta = 0``.
+
+    Square roots of the eigenvalues of the tridiagonal ``B^T B`` (LAPACK ``dsterf``,
+    ``O(p^2)``); the small ones are resolved to about ``eps * max(B)^2`` absolutely, as from
+    the Gram matrix of the dense path.
+    """
+    if not np.any(beta):
+        return np.abs(alpha)
+    diag = alpha * alpha
+    diag[1:] += beta * beta
+    w = sla.eigvalsh_tridiagonal(diag, alpha[:-1] * beta, lapack_driver="sterf",
+                                 check_finite=False)
+    return np.sqrt(np.maximum(w[::-1], 0.0))
 
 
 def noise_singular_values(d: int, n: int, eta2: float, rng: np.random.Generator) -> np.ndarray:
     """Singular values (decreasing) of a ``d x n`` matrix with i.i.d. ``N(0, eta2 / d)`` entries.
 
-    Drawn exactly in distribution as the singular values of the upper bidiagonal matrix with
-    diagonal ``chi_m, chi_{m-1}, ..., chi_{m-p+1}`` and superdiagonal
-    ``chi_{p-1}, ..., chi_1`` (``m = max(d, n)``, ``p = min(d, n)``), i.e. the square roots of
-    the eigenvalues of its tridiagonal ``B^T B`` (docs/gram_sampling.md §2).
+    Exact in distribution: those of :func:`noise_bidiagonal` (docs/gram_sampling.md §2).
     """
-    m, p = max(d, n), min(d, n)
-    alpha2 = rng.chisquare(np.arange(m, m - p, -1, dtype=float))
-    if p == 1:
-        w = alpha2
-    else:
-        beta2 = rng.chisquare(np.arange(p - 1, 0, -1, dtype=float))
-        diag = alpha2.copy()
-        diag[1:] += beta2
-        w = sla.eigvalsh_tridiagonal(diag, np.sqrt(alpha2[:-1] * beta2), lapack_driver="sterf",
-                                     check_finite=False)
-    return np.sqrt(np.maximum(w[::-1], 0.0) * (eta2 / d))
+    return bidiagonal_singular_values(*noise_bidiagonal(d, n, eta2, rng))
 
 
 def gram_sample(problem: Problem, rng: np.random.Generator) -> GramSample:
-    """Draw ``U``, ``V`` (Haar) and the noise singular values ``a`` of ``problem``."""
+    """Draw ``U``, ``V`` (Haar) and the noise bidiagonal of ``problem``."""
     U = haar_frame(problem.d, problem.r, rng)
     V = haar_frame(problem.n, problem.r, rng)
-    a = noise_singular_values(problem.d, problem.n, problem.eta2_train, rng)
-    return GramSample(a, U, V)
+    alpha, beta = noise_bidiagonal(problem.d, problem.n, problem.eta2_train, rng)
+    return GramSample(alpha, beta, U, V)
 
 
-def dense_training_set(sample: GramSample, sv: np.ndarray) -> np.ndarray:
-    """The draw as a dense ``d x N`` matrix ``D_a + U diag(sv) V^T`` (tests and fallback)."""
-    Y = (sample.U * np.asarray(sv, dtype=float)) @ sample.V.T
-    p = sample.a.size
-    Y[np.arange(p), np.arange(p)] += sample.a
+def dense_training_set(sample: GramSample, sv: np.ndarray, *, skip: bool = False) -> np.ndarray:
+    """The draw that :func:`gram_risk_statistics` trains, as a dense ``d x N`` matrix.
+
+    ``D + U diag(sv) V^T``; with ``skip`` and a nonzero ``beta`` the skip path works in the
+    diagonal frame, ``D`` replaced by ``diag(bidiagonal_singular_values)`` (same frames ``U``,
+    ``V``: another draw of the same law, docs/gram_sampling.md §3).
+    """
+    alpha, beta, U, V = sample
+    Y = (U * np.asarray(sv, dtype=float)) @ V.T
+    p = alpha.size
+    i = np.arange(p)
+    if skip and np.any(beta):
+        Y[i, i] += bidiagonal_singular_values(alpha, beta)
+        return Y
+    Y[i, i] += alpha
+    if V.shape[0] <= U.shape[0]:
+        Y[i[:-1], i[1:]] += beta      # B, upper
+    else:
+        Y[i[1:], i[:-1]] += beta      # B^T, lower
     return Y
 
 
@@ -121,26 +161,80 @@ def _signal_core(sv: np.ndarray) -> np.ndarray:
     return C
 
 
-class _DiagPlusLowRank:
-    """``G = diag(lam) + F C F^T`` (``C`` symmetric, possibly indefinite) and its inverse.
+class _Diagonal:
+    """``diag(lam)`` (the noise in its singular frame: ``D^T D + reg``)."""
 
-    ``G^{-1} = L^{-1} - P C K^{-1} P^T`` with ``P = L^{-1} F``, ``K = I + F^T P C`` (Woodbury,
-    without inverting ``C``).
+    def __init__(self, lam: np.ndarray) -> None:
+        self.lam = lam
+        self.size = lam.size
+        self.norm = float(np.max(np.abs(lam)))
+
+    def solve(self, R: np.ndarray) -> np.ndarray:
+        return R / self.lam[:, None]
+
+    def matmul(self, R: np.ndarray) -> np.ndarray:
+        return self.lam[:, None] * R
+
+
+class _Tridiagonal:
+    """``B^T B + reg`` for the upper bidiagonal ``B``: banded Cholesky, ``O(p)`` per column.
+
+    At ``reg = 0`` the Cholesky factor is ``B^T`` itself (no squaring).
     """
 
-    def __init__(self, lam: np.ndarray, F: np.ndarray, C: np.ndarray) -> None:
-        self.lam, self.F, self.C = lam, F, C
-        self.P = F / lam[:, None]
-        K = np.eye(C.shape[0]) + (F.T @ self.P) @ C
+    def __init__(self, alpha: np.ndarray, beta: np.ndarray, reg: float) -> None:
+        self.alpha, self.beta, self.reg = alpha, beta, reg
+        self.size = alpha.size
+        if reg == 0:
+            self.factor = np.vstack([alpha, np.append(beta, 0.0)])
+        else:
+            diag = alpha * alpha + reg
+            diag[1:] += beta * beta
+            band = np.vstack([diag, np.append(alpha[:-1] * beta, 0.0)])
+            try:
+                self.factor = sla.cholesky_banded(band, lower=True, check_finite=False)
+            except np.linalg.LinAlgError:
+                raise _Unstable from None
+        top = float(np.max(np.abs(alpha))) + (float(np.max(np.abs(beta))) if beta.size else 0.0)
+        self.norm = top * top + reg
+
+    def solve(self, R: np.ndarray) -> np.ndarray:
+        return sla.cho_solve_banded((self.factor, True), R, check_finite=False)
+
+    def matmul(self, R: np.ndarray) -> np.ndarray:
+        BR = self.alpha[:, None] * R
+        BR[:-1] += self.beta[:, None] * R[1:]
+        return _lower_bidiagonal_times(self.alpha, self.beta, BR) + self.reg * R
+
+
+def _lower_bidiagonal_times(alpha: np.ndarray, beta: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """``B^T X`` for the upper bidiagonal ``B`` (diagonal ``alpha``, superdiagonal ``beta``)."""
+    out = alpha[:, None] * X
+    out[1:] += beta[:, None] * X[:-1]
+    return out
+
+
+class _LowRankUpdate:
+    """``G = L + F C F^T`` (``L`` diagonal or tridiagonal, ``C`` symmetric, maybe indefinite).
+
+    ``G^{-1} = L^{-1} - P C K^{-1} P^T`` with ``P = L^{-1} F``, ``K = I + F^T P C`` (Woodbury,
+    without inverting ``C``). Solves take one refinement step and check the residual.
+    """
+
+    def __init__(self, base: _Diagonal | _Tridiagonal, F: np.ndarray, C: np.ndarray) -> None:
+        self.base, self.F, self.C = base, F, C
+        with np.errstate(all="ignore"):
+            self.P = base.solve(F)
+            K = np.eye(C.shape[0]) + (F.T @ self.P) @ C
         if not np.all(np.isfinite(K)):
             raise _Unstable
         with np.errstate(all="ignore"):
             self.lu = sla.lu_factor(K, check_finite=False)
-        self.norm = float(np.max(np.abs(lam)) + np.sum(F * F) * np.max(np.abs(C)) * C.shape[0])
-        self.tol = _RESIDUAL_EPS * lam.size * _EPS
+        self.norm = base.norm + float(np.sum(F * F)) * float(np.max(np.abs(C))) * C.shape[0]
+        self.tol = _RESIDUAL_EPS * base.size * _EPS
 
     def matmul(self, R: np.ndarray) -> np.ndarray:
-        return self.lam[:, None] * R + self.F @ (self.C @ (self.F.T @ R))
+        return self.base.matmul(R) + self.F @ (self.C @ (self.F.T @ R))
 
     def core_inverse(self) -> np.ndarray:
         """``C K^{-1}`` (symmetric): ``G^{-1} = L^{-1} - P (C K^{-1}) P^T``."""
@@ -149,7 +243,7 @@ class _DiagPlusLowRank:
 
     def _raw(self, R: np.ndarray) -> np.ndarray:
         inner = sla.lu_solve(self.lu, self.P.T @ R, check_finite=False)
-        return R / self.lam[:, None] - self.P @ (self.C @ inner)
+        return self.base.solve(R) - self.P @ (self.C @ inner)
 
     def solve(self, R: np.ndarray) -> np.ndarray:
         """``G^{-1} R`` with one step of refinement; :class:`_Unstable` if the residual is large."""
@@ -166,20 +260,20 @@ class _DiagPlusLowRank:
 # --------------------------------------------------------------------------------------------
 # statistics
 # --------------------------------------------------------------------------------------------
-def _no_skip(a, U, sv, V, d, n, k, reg, critical_set) -> RiskStatistics:
-    p, r = a.size, sv.size
+def _no_skip(alpha, beta, U, sv, V, d, n, k, reg, critical_set) -> RiskStatistics:
+    p, r = alpha.size, sv.size
     tall = n <= d                            # the N x N Gram, as in the dense path
     X1, X2 = (U, V) if tall else (V, U)      # Y^T = D^T + V S U^T: the same structure swapped
-    aX1 = a[:, None] * X1[:p]
-    G = _DiagPlusLowRank(a * a + reg, np.hstack([aX1, X2]), _signal_core(sv))
+    BX1 = _lower_bidiagonal_times(alpha, beta, X1[:p])      # D^T U (tall) or D V (wide)
+    G = _LowRankUpdate(_Tridiagonal(alpha, beta, reg), np.hstack([BX1, X2]), _signal_core(sv))
     if tall:
         Z = G.solve(V)                       # (Y^T Y + reg)^{-1} V
         VZ = V.T @ Z
         VHV = np.eye(r) - reg * VZ
-        VSU = Z.T @ (aX1 + V * sv)           # Y^T U = D^T U + V S
+        VSU = Z.T @ (BX1 + V * sv)           # Y^T U = D^T U + V S
         VSSV = VZ - reg * (Z.T @ Z)
     else:
-        YV = aX1 + U * sv                    # Y V = D V + U S
+        YV = BX1 + U * sv                    # Y V = D V + U S
         Z = G.solve(YV)                      # (Y Y^T + reg)^{-1} Y V
         VHV, VSU, VSSV = YV.T @ Z, Z.T @ U, Z.T @ Z
     return no_skip_statistics(VHV, VSU, VSSV, sv, k, critical_set, max(d, n))
@@ -198,17 +292,20 @@ def _top_eigenpairs(M: np.ndarray, k: int, critical_set: Sequence[int] | None,
     return vec[:, kept_positions(beta, k, critical_set, scale)]
 
 
-def _skip(a, U, sv, V, d, n, k, reg, critical_set) -> RiskStatistics:
+def _skip(alpha, beta, U, sv, V, d, n, k, reg, critical_set) -> RiskStatistics:
+    # the diagonal frame: A H A^T is diagonal plus low rank there (docs/gram_sampling.md §3)
+    a = bidiagonal_singular_values(alpha, beta)
     r = sv.size
     scale = max(d, n)
     C = _signal_core(sv)
     if n <= d:
         F = np.hstack([a[:, None] * U[:n], V])
-        G = _DiagPlusLowRank(a * a + reg, F, C)         # Y^T Y + reg
+        G = _LowRankUpdate(_Diagonal(a * a + reg), F, C)         # Y^T Y + reg
         YtU = F[:, :r] + V * sv
         if reg == 0:
             # H = I: A H A^T = D D^T, the kept directions are the coordinates I.
-            idx = kept_positions(a * a, k, critical_set, scale)
+            order = np.argsort(-a, kind="stable")        # ranks of the eigenvalues a^2
+            idx = order[kept_positions((a * a)[order], k, critical_set, scale)]
             cols = np.arange(idx.size)
             unit = np.zeros((n, idx.size))
             unit[idx, cols] = 1.0
@@ -236,7 +333,7 @@ def _skip(a, U, sv, V, d, n, k, reg, critical_set) -> RiskStatistics:
     # c < 1: K = Y Y^T + reg, E = Y D^T = D D^T + U S (D V)^T, A H A^T = E^T K^{-1} E
     Va = a[:, None] * V[:d]
     lam = a * a + reg
-    K = _DiagPlusLowRank(lam, np.hstack([Va, U]), C)
+    K = _LowRankUpdate(_Diagonal(lam), np.hstack([Va, U]), C)
     UL = U / lam[:, None]
     EtP = (a * a)[:, None] * K.P + Va @ (sv[:, None] * (U.T @ K.P))
     Z = np.hstack([(a * a)[:, None] * UL, Va, EtP])
@@ -281,17 +378,19 @@ def gram_risk_statistics(sample: GramSample, sv: np.ndarray, *, k: int, skip: bo
     -------
     RiskStatistics
     """
-    a, U, V = sample
+    alpha, beta, U, V = sample
     sv = np.asarray(sv, dtype=float)
     d, n = U.shape[0], V.shape[0]
-    if a.shape != (min(d, n),) or V.shape[1] != U.shape[1] or sv.shape != (U.shape[1],):
-        raise ValueError(f"sample must hold a of length min(d, N) = {min(d, n)} and frames "
-                         f"with r = len(sv) = {sv.size} columns; got a {a.shape}, U {U.shape}, "
-                         f"V {V.shape}")
+    p = min(d, n)
+    if alpha.shape != (p,) or beta.shape != (p - 1,) or V.shape[1] != U.shape[1] \
+            or sv.shape != (U.shape[1],):
+        raise ValueError(f"sample must hold alpha of length min(d, N) = {p}, beta of length "
+                         f"{p - 1} and frames with r = len(sv) = {sv.size} columns; got alpha "
+                         f"{alpha.shape}, beta {beta.shape}, U {U.shape}, V {V.shape}")
     check_training_args(k, reg, critical_set, d)
     run = _skip if skip else _no_skip
     try:
-        return run(a, U, sv, V, d, n, k, float(reg), critical_set)
+        return run(alpha, beta, U, sv, V, d, n, k, float(reg), critical_set)
     except _Unstable:  # ill-conditioned draw (c near 1 at reg = 0): the dense reference
-        return risk_statistics(dense_training_set(sample, sv), U, sv, V, k=k, skip=skip,
-                               reg=reg, critical_set=critical_set)
+        return risk_statistics(dense_training_set(sample, sv, skip=skip), U, sv, V, k=k,
+                               skip=skip, reg=reg, critical_set=critical_set)
