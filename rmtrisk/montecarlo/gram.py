@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg as sla
+from scipy.sparse.linalg import ArpackError, LinearOperator, eigsh
 
 from ..problem import Problem
 from .sampling import haar_frame
@@ -50,6 +51,8 @@ __all__ = [
 _EPS = np.finfo(float).eps
 #: accepted backward error of a Woodbury solve, in units of ``eps * size`` (Cholesky's order)
 _RESIDUAL_EPS = 64.0
+#: at most this many top eigenvectors by Lanczos (more: one dense partial eigendecomposition)
+_LANCZOS_MAX = 32
 
 
 class GramSample(NamedTuple):
@@ -279,17 +282,41 @@ def _no_skip(alpha, beta, U, sv, V, d, n, k, reg, critical_set) -> RiskStatistic
     return no_skip_statistics(VHV, VSU, VSSV, sv, k, critical_set, max(d, n))
 
 
-def _top_eigenpairs(M: np.ndarray, k: int, critical_set: Sequence[int] | None,
-                    scale: int) -> tuple[np.ndarray, np.ndarray]:
-    """Kept eigenvectors of the symmetric ``M`` (overwritten) and their positions."""
-    p = M.shape[0]
+def _top_eigenvectors(g: np.ndarray, Z: np.ndarray, core: np.ndarray, k: int,
+                      critical_set: Sequence[int] | None, scale: int) -> np.ndarray:
+    """Kept eigenvectors of ``M = diag(g) + Z core Z^T`` (symmetric).
+
+    A few eigenvectors come from Lanczos iterations on the structured product (``O(p r)`` per
+    step, :data:`_LANCZOS_MAX` at most, ARPACK to machine precision); more, or a Lanczos
+    failure, from one dense ``p x p`` matrix and LAPACK's partial ``dsyevr``.
+    """
+    p = g.size
     needed = min(k, p) if critical_set is None else max(critical_set)
     if needed > p:
         raise ValueError(f"critical_set entries must be in [1, {p}], got {list(critical_set)}")
-    beta, vec = sla.eigh(M, subset_by_index=[p - needed, p - 1], check_finite=False,
-                         overwrite_a=True)
-    beta, vec = beta[::-1], vec[:, ::-1]
+    beta = vec = None
+    if needed <= _LANCZOS_MAX and 4 * needed <= p:
+        ZC = Z @ core
+        op = LinearOperator((p, p), dtype=float,
+                            matvec=lambda x: g * x.ravel() + ZC @ (Z.T @ x.ravel()))
+        try:
+            beta, vec = eigsh(op, k=needed, which="LA", tol=0.0, v0=_start_vector(p))
+        except ArpackError:
+            beta = None
+    if beta is None:
+        M = (Z @ core) @ Z.T
+        M.flat[:: p + 1] += g
+        beta, vec = sla.eigh(M, subset_by_index=[p - needed, p - 1], check_finite=False,
+                             overwrite_a=True)
+        del M
+    order = np.argsort(-beta, kind="stable")
+    beta, vec = beta[order], vec[:, order]
     return vec[:, kept_positions(beta, k, critical_set, scale)]
+
+
+def _start_vector(p: int) -> np.ndarray:
+    """A fixed generic start for Lanczos (results reproducible from the replicate's seed)."""
+    return np.random.default_rng(p).standard_normal(p)
 
 
 def _skip(alpha, beta, U, sv, V, d, n, k, reg, critical_set) -> RiskStatistics:
@@ -320,10 +347,8 @@ def _skip(alpha, beta, U, sv, V, d, n, k, reg, critical_set) -> RiskStatistics:
             return RiskStatistics(gram, trace, frob2)
         # A H A^T = [D (I - reg G^{-1}) D, 0; 0, 0]: diagonal plus rank 2r on the first N
         Pa = a[:, None] * G.P
-        M = (reg * Pa) @ G.core_inverse() @ Pa.T
-        M.flat[:: n + 1] += a**4 / (a * a + reg)
-        Xk = _top_eigenpairs(M, k, critical_set, scale)
-        del M
+        Xk = _top_eigenvectors(a**4 / (a * a + reg), Pa, reg * G.core_inverse(), k,
+                               critical_set, scale)
         AX = a[:, None] * Xk
         Uk = G.solve(AX)                                 # u_j = G^{-1} D^T x_j
         B = Uk.T @ YtU
@@ -341,10 +366,7 @@ def _skip(alpha, beta, U, sv, V, d, n, k, reg, critical_set) -> RiskStatistics:
     core[:r, r:2 * r] = core[r:2 * r, :r] = np.diag(sv)
     core[r:2 * r, r:2 * r] = sv[:, None] * (U.T @ UL) * sv[None, :]
     core[2 * r:, 2 * r:] = -K.core_inverse()
-    M = (Z @ core) @ Z.T
-    M.flat[:: d + 1] += a**4 / lam
-    Xk = _top_eigenpairs(M, k, critical_set, scale)
-    del M
+    Xk = _top_eigenvectors(a**4 / lam, Z, core, k, critical_set, scale)
     EX = (a * a)[:, None] * Xk + U @ (sv[:, None] * (Va.T @ Xk))
     Qk = K.solve(EX)                                     # K^{-1} E x_j
     B = Qk.T @ U
