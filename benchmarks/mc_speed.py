@@ -67,7 +67,7 @@ def peak_ratio(problem: Problem, method: str) -> float:
     return peak / (8.0 * problem.d * problem.n)
 
 
-def measure_shape(d: int, n: int, repeats: int, peers: bool) -> list[dict]:
+def measure_shape(d: int, n: int, repeats: int, peers: bool, reg: float = 0.0) -> list[dict]:
     big = d * n > 2e7
     reps = 1 if big else repeats
     Y = np.random.default_rng(0).standard_normal((d, n))
@@ -75,13 +75,13 @@ def measure_shape(d: int, n: int, repeats: int, peers: bool) -> list[dict]:
     del Y
     rows = []
     for skip, k in ((False, 3), (True, 3), (True, d // 5)):
-        p = Problem(d=d, n=n, sv=SV, eta2_train=1.0, eta2_test=1.0, k=k, skip=skip)
+        p = Problem(d=d, n=n, sv=SV, eta2_train=1.0, eta2_test=1.0, k=k, skip=skip, reg=reg)
         replicate_risk(p, 0)  # warm-up
         t_gram = best_time(lambda p=p: replicate_risk(p, 1), max(reps, 3))
         t_dense = best_time(lambda p=p: replicate_risk(p, 1, method="dense"), reps)
         t_naive = best_time(lambda p=p: straightforward(p, 1), 1) if peers else float("nan")
         rows.append({
-            "d": d, "N": n, "model": "skip" if skip else "no skip", "k": k,
+            "d": d, "N": n, "model": "skip" if skip else "no skip", "k": k, "reg": reg,
             "svd_s": t_svd, "gram_s": t_gram,
             "gram/svd": t_gram / t_svd, "target": 0.2 if skip else 0.04,
             "dense/svd": t_dense / t_svd, "naive/svd": t_naive / t_svd,
@@ -119,6 +119,8 @@ def main() -> None:
     parser.add_argument("--no-peers", action="store_true",
                         help="skip the straightforward peer (slow at d = 8000)")
     parser.add_argument("--rss", action="store_true", help="also the d = 8000 RSS run")
+    parser.add_argument("--reg", type=float, default=0.0,
+                        help="product regularization of every problem (default 0)")
     parser.add_argument("--one", type=int, nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -126,13 +128,14 @@ def main() -> None:
         print(json.dumps(rss_run()))
         return
     if args.one:
-        print(json.dumps(measure_shape(*args.one, args.repeats, not args.no_peers)))
+        print(json.dumps(measure_shape(*args.one, args.repeats, not args.no_peers, args.reg)))
         return
     with open("/proc/loadavg") as fh:
         print("load average before:", fh.read().strip())
     rows = []
     for d, n in args.shape or SHAPES:  # one fresh process per shape (clean peak memory)
-        cmd = [sys.executable, __file__, "--one", str(d), str(n), "--repeats", str(args.repeats)]
+        cmd = [sys.executable, __file__, "--one", str(d), str(n), "--repeats", str(args.repeats),
+               "--reg", str(args.reg)]
         if args.no_peers:
             cmd.append("--no-peers")
         done = subprocess.run(cmd, capture_output=True, text=True, check=True, env=os.environ)
