@@ -12,6 +12,11 @@ with the paper's split ``variance = (eta_tst^2 / d) ||W||_F^2`` and ``bias = R -
 Seeds: one root ``seed``; replicate ``j`` uses the ``j``-th child of ``SeedSequence(seed)``,
 so results do not depend on how replicates are spread over workers.
 
+Sampling (``method``): ``"gram"`` (default) draws each replicate in the singular frame of the
+noise and never forms the ``d x N`` training set (:mod:`.gram`, docs/gram_sampling.md);
+``"dense"`` draws ``Y = U diag(sv) V^T + A`` in full (:mod:`.sampling`), the reference. The two
+are equal in distribution; the same seed gives different draws.
+
 Problems that differ only in the test side (``test_energy``, ``eta2_test``) share their training
 draws: :func:`monte_carlo_risks` trains each replicate once and evaluates every such problem on
 it, with results identical to separate :func:`monte_carlo_risk` calls with the same seed.
@@ -32,6 +37,7 @@ from tqdm.auto import tqdm
 from ..problem import Problem
 from ..serialize import from_strict_json
 from ..status import Status
+from .gram import gram_risk_statistics, gram_sample
 from .sampling import training_sample
 from .training import RiskStatistics, risk_statistics
 
@@ -41,11 +47,16 @@ __all__ = [
     "monte_carlo_risks",
     "replicate_risk",
     "replicate_risks",
+    "METHODS",
     "split_risk",
     "training_side",
 ]
 
 _Z95 = 1.959963984540054
+
+#: how a replicate is drawn: ``"gram"`` in the singular frame of the noise (no ``d x N`` matrix,
+#: :mod:`.gram`), ``"dense"`` the reference (``Y`` drawn and trained in full, :mod:`.sampling`)
+METHODS = ("gram", "dense")
 
 
 def split_risk(stats: RiskStatistics, problem: Problem) -> tuple[float, float, float]:
@@ -60,7 +71,14 @@ def split_risk(stats: RiskStatistics, problem: Problem) -> tuple[float, float, f
     return risk, risk - variance, variance
 
 
-def replicate_risk(problem: Problem, seed: np.random.SeedSequence | int) -> np.ndarray:
+def _check_method(method: Any) -> str:
+    if not isinstance(method, str) or method not in METHODS:
+        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
+    return method
+
+
+def replicate_risk(problem: Problem, seed: np.random.SeedSequence | int, *,
+                   method: str = "gram") -> np.ndarray:
     """Risk, bias and variance of one replicate, as a length-3 array.
 
     Parameters
@@ -68,22 +86,32 @@ def replicate_risk(problem: Problem, seed: np.random.SeedSequence | int) -> np.n
     problem : Problem
     seed : SeedSequence or int
         The replicate's own seed.
+    method : {"gram", "dense"}
+        ``"gram"`` draws in the singular frame of the noise (:mod:`.gram`), ``"dense"`` draws
+        the ``d x N`` training set (the reference). Equal in distribution, not draw by draw.
     """
-    return replicate_risks((problem,), seed)[0]
+    return replicate_risks((problem,), seed, method=method)[0]
 
 
-def replicate_risks(problems: Sequence[Problem], seed: np.random.SeedSequence | int
-                    ) -> np.ndarray:
+def replicate_risks(problems: Sequence[Problem], seed: np.random.SeedSequence | int, *,
+                    method: str = "gram") -> np.ndarray:
     """Risk, bias and variance of one training draw for each problem, shape ``(len, 3)``.
 
     The problems must share the training side (:func:`training_side`); the draw and the
     trained weight are those of the first one, each problem's risk uses its own test side.
+    ``method`` as in :func:`replicate_risk`.
     """
+    _check_method(method)
     first = problems[0]
     rng = np.random.default_rng(seed)
-    Y, U, V = training_sample(first, rng)
-    stats = risk_statistics(Y, U, first.sv_array, V, k=first.k, skip=first.skip,
-                            reg=first.reg, critical_set=first.critical_set)
+    if method == "gram":
+        stats = gram_risk_statistics(gram_sample(first, rng), first.sv_array, k=first.k,
+                                     skip=first.skip, reg=first.reg,
+                                     critical_set=first.critical_set)
+    else:
+        Y, U, V = training_sample(first, rng)
+        stats = risk_statistics(Y, U, first.sv_array, V, k=first.k, skip=first.skip,
+                                reg=first.reg, critical_set=first.critical_set)
     return np.array([split_risk(stats, p) for p in problems])
 
 
@@ -102,11 +130,11 @@ def training_side(problem: Problem) -> tuple[Any, ...]:
 
 
 def _run_batch(problems: Sequence[Problem], seeds: Sequence[np.random.SeedSequence],
-               blas_threads: int | None) -> np.ndarray:
+               blas_threads: int | None, method: str = "gram") -> np.ndarray:
     if blas_threads is None:
-        return np.array([replicate_risks(problems, s) for s in seeds])
+        return np.array([replicate_risks(problems, s, method=method) for s in seeds])
     with threadpool_limits(limits=blas_threads, user_api="blas"):
-        return np.array([replicate_risks(problems, s) for s in seeds])
+        return np.array([replicate_risks(problems, s, method=method) for s in seeds])
 
 
 @dataclass(frozen=True)
@@ -285,6 +313,7 @@ def monte_carlo_risks(
     blas_threads: int | None = None,
     batch_size: int | None = None,
     progress: bool | Callable[[int], None] = False,
+    method: str = "gram",
 ) -> list[MonteCarloResult]:
     """Monte Carlo estimates of several problems that share their training draws.
 
@@ -314,6 +343,9 @@ def monte_carlo_risks(
     progress : bool or callable
         ``True`` shows a tqdm progress bar; a callable is called with the number of
         replicates finished after each batch.
+    method : {"gram", "dense"}
+        How replicates are drawn (:func:`replicate_risk`); the default ``"gram"`` never forms
+        the ``d x N`` training set, ``"dense"`` is the reference.
 
     Returns
     -------
@@ -328,6 +360,7 @@ def monte_carlo_risks(
         if training_side(p) != side:
             raise ValueError("problems evaluated on shared draws may differ only in "
                              f"{' and '.join(_TEST_SIDE)}; got {problems[0]!r} and {p!r}")
+    method = _check_method(method)
     reps = _count("reps", reps, 1)
     seed = _count("seed", seed, 0)
     workers = _count("workers", workers, 1)
@@ -358,7 +391,8 @@ def monte_carlo_risks(
     try:
         if not parallel:
             for start, chunk in batches:
-                samples[start:start + len(chunk)] = _run_batch(problems, chunk, blas_threads)
+                samples[start:start + len(chunk)] = _run_batch(problems, chunk, blas_threads,
+                                                               method)
                 report(len(chunk))
         else:
             if executor is None:
@@ -366,7 +400,8 @@ def monte_carlo_risks(
                                                initializer=_limit_blas_in_worker,
                                                initargs=(blas_threads,))
                 executor = own_pool
-            futures = {executor.submit(_run_batch, problems, chunk, blas_threads): (start, chunk)
+            futures = {executor.submit(_run_batch, problems, chunk, blas_threads, method):
+                       (start, chunk)
                        for start, chunk in batches}
 
             for fut in as_completed(futures):
@@ -392,6 +427,7 @@ def monte_carlo_risk(
     blas_threads: int | None = None,
     batch_size: int | None = None,
     progress: bool | Callable[[int], None] = False,
+    method: str = "gram",
 ) -> MonteCarloResult:
     """Monte Carlo estimate of the test risk of ``problem``.
 
@@ -415,6 +451,9 @@ def monte_carlo_risk(
     progress : bool or callable
         ``True`` shows a tqdm progress bar; a callable is called with the number of
         replicates finished after each batch.
+    method : {"gram", "dense"}
+        How replicates are drawn (:func:`replicate_risk`); the default ``"gram"`` never forms
+        the ``d x N`` training set, ``"dense"`` is the reference.
 
     Returns
     -------
@@ -422,4 +461,4 @@ def monte_carlo_risk(
     """
     return monte_carlo_risks((problem,), reps, seed, workers=workers, executor=executor,
                              blas_threads=blas_threads, batch_size=batch_size,
-                             progress=progress)[0]
+                             progress=progress, method=method)[0]

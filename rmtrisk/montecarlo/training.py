@@ -38,10 +38,13 @@ import scipy.linalg as sla
 
 __all__ = [
     "RiskStatistics",
+    "check_training_args",
     "critical_point",
     "dae_gradient",
     "dae_loss",
     "factorize",
+    "kept_positions",
+    "no_skip_statistics",
     "risk_statistics",
     "statistics_from_weight",
 ]
@@ -71,7 +74,7 @@ class RiskStatistics(NamedTuple):
 # --------------------------------------------------------------------------------------------
 # selection of the kept directions
 # --------------------------------------------------------------------------------------------
-def _check_args(k: Any, reg: Any, critical_set: Any, d: int) -> None:
+def check_training_args(k: Any, reg: Any, critical_set: Any, d: int) -> None:
     """ValueErrors naming ``k``, ``reg`` or ``critical_set`` and their valid ranges."""
     if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or not 1 <= k <= d:
         raise ValueError(f"k must be an integer in [1, d={d}], got {k!r}")
@@ -93,9 +96,13 @@ def _check_args(k: Any, reg: Any, critical_set: Any, d: int) -> None:
             raise ValueError(f"critical_set must not repeat an index, got {ranks}")
 
 
-def _selected(eigenvalues_desc: np.ndarray, k: int, critical_set: Sequence[int] | None,
-              scale: int) -> np.ndarray:
-    """0-based positions (into the decreasing eigenvalues) of the kept, numerically nonzero ones."""
+def kept_positions(eigenvalues_desc: np.ndarray, k: int, critical_set: Sequence[int] | None,
+                   scale: int) -> np.ndarray:
+    """0-based positions (into the decreasing eigenvalues) of the kept, numerically nonzero ones.
+
+    ``eigenvalues_desc[0]`` must be the overall largest eigenvalue; one counts as zero below
+    ``scale * eps`` times it.
+    """
     if critical_set is None:
         idx = np.arange(min(k, eigenvalues_desc.size))
     else:
@@ -140,13 +147,13 @@ def critical_point(Y: np.ndarray, T: np.ndarray, k: int, reg: float = 0.0,
     d, N = Y.shape
     if T.shape != Y.shape:
         raise ValueError(f"T must have the shape of Y {Y.shape}, got {T.shape}")
-    _check_args(k, reg, critical_set, d)
+    check_training_args(k, reg, critical_set, d)
     P, y, Qt = np.linalg.svd(Y, full_matrices=False)
     keep = y > max(d, N) * _EPS * (y[0] if y.size else 0.0)
     P, y, Q = P[:, keep], y[keep], Qt[keep].T
     TQ = T @ Q
     E, m, _ = np.linalg.svd(TQ * (y / np.sqrt(y**2 + reg)), full_matrices=False)
-    E_I = E[:, _selected(m**2, k, critical_set, max(d, N))]
+    E_I = E[:, kept_positions(m**2, k, critical_set, max(d, N))]
     return E_I @ ((E_I.T @ TQ) * (y / (y**2 + reg))) @ P.T
 
 
@@ -252,12 +259,31 @@ def _no_skip(Y, U, sv, V, k, reg, critical_set) -> RiskStatistics:
         VHV, VSU, VSSV = _ridge_blocks(Y, U, V, reg)
     except np.linalg.LinAlgError:  # singular Gram (lambda = 0 at c = 1, degenerate draws)
         VHV, VSU, VSSV = _ridge_blocks_spectral(_gram_spectrum(Y, U, V), reg)
+    return no_skip_statistics(VHV, VSU, VSSV, sv, k, critical_set, max(Y.shape))
+
+
+def no_skip_statistics(VHV: np.ndarray, VSU: np.ndarray, VSSV: np.ndarray, sv: np.ndarray,
+                       k: int, critical_set: Sequence[int] | None,
+                       scale: int) -> RiskStatistics:
+    """No-skip :class:`RiskStatistics` from the ``r x r`` ridge blocks.
+
+    Parameters
+    ----------
+    VHV, VSU, VSSV : ndarray, shape (r, r)
+        ``V^T H V``, ``V^T S U`` and ``V^T S S^T V``.
+    sv : ndarray, shape (r,)
+        Singular values of ``X``.
+    k, critical_set
+        As in :func:`risk_statistics`.
+    scale : int
+        ``max(d, N)``, the rank-decision scale of :func:`kept_positions`.
+    """
     r = sv.size
     # W = U Pi X-part:  M M^T = U diag(sv) V^T H V diag(sv) U^T,  W = U P diag(sv) V^T S
     core = sv[:, None] * VHV * sv[None, :]
     lam, vec = np.linalg.eigh(core)
     lam, vec = lam[::-1], vec[:, ::-1]
-    sel = vec[:, _selected(lam, k, critical_set, max(Y.shape))]
+    sel = vec[:, kept_positions(lam, k, critical_set, scale)]
     proj = sel @ sel.T
     PBU = proj @ (sv[:, None] * VSU)
     delta = np.eye(r) - PBU
@@ -288,7 +314,7 @@ def _skip(Y, U, sv, V, k, reg, critical_set) -> RiskStatistics:
                          overwrite_a=True)
     del BtB
     beta, vec = beta[::-1], vec[:, ::-1]
-    pos = _selected(beta, k, critical_set, max(Y.shape))  # beta[0] is the overall largest
+    pos = kept_positions(beta, k, critical_set, max(Y.shape))  # beta[0] is the overall largest
     beta, vec = beta[pos], vec[:, pos]
     # W = -B Pi_w D P^T,  B = A Q Yhat,  ||W||^2 = sum_j beta_j ||D w_j||^2
     Dw = damp[:, None] * vec
@@ -330,6 +356,6 @@ def risk_statistics(Y: np.ndarray, U: np.ndarray, sv: np.ndarray, V: np.ndarray,
     RiskStatistics
     """
     sv = np.asarray(sv, dtype=float)
-    _check_args(k, reg, critical_set, Y.shape[0])
+    check_training_args(k, reg, critical_set, Y.shape[0])
     run = _skip if skip else _no_skip
     return run(Y, U, sv, V, k, reg, critical_set)
