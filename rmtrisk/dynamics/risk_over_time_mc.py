@@ -163,7 +163,7 @@ def risk_over_time_mc(problem: Problem, time: Any, reps: int = 20, seed: int = 0
         Number of independent draws (``>= 2``).
     seed : int
         Seed of the ``SeedSequence`` whose children seed the replicates (the same draws as
-        :func:`rmtrisk.montecarlo.monte_carlo_risk` with that seed).
+        :func:`rmtrisk.montecarlo.monte_carlo_risk` with that seed and ``method="dense"``).
     progress : callable, optional
         Called with 1 after each replicate (e.g. ``tqdm.update``).
 
