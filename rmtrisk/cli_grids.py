@@ -79,23 +79,31 @@ def grid_values(name: str, kind: type = float):
     return parse
 
 
-#: grid options of ``rmtrisk table`` in the order of the table's axes
-_TABLE_AXES = ("c", "n", "k", "kappa", "reg", "eta2_train", "eta2_test", "skip")
+#: The options that may take lists in ``table`` and ``sweep``, in column order.
+GRID_AXES = ("c", "n", "k", "kappa", "reg", "eta2_train", "eta2_test", "skip")
 
 
-def cmd_table(args: argparse.Namespace) -> int:
-    """``rmtrisk table``: one row per cell of the outer product of the grid options."""
+def grid_axes(args: argparse.Namespace) -> dict[str, list]:
+    """The grid options given (``GRID_AXES`` order), with the default example's aspect
+    ratio, bottleneck width and noise levels where they are not given."""
     base = Problem.default()
-    grid: dict[str, list] = {name: getattr(args, name) for name in _TABLE_AXES
-                             if getattr(args, name) is not None}
+    grid: dict[str, list] = {name: getattr(args, name) for name in GRID_AXES
+                             if getattr(args, name, None) is not None}
     if not {"c", "n"} & grid.keys():
         grid["c"] = [base.c]
     if not {"k", "kappa"} & grid.keys():
         grid["k"] = [base.k]
     for name in ("eta2_train", "eta2_test"):
         grid.setdefault(name, [getattr(base, name)])
-    d_data, spectrum = _spectrum(args, base)
-    axes = [name for name in _TABLE_AXES if name in grid]
+    return {name: grid[name] for name in GRID_AXES if name in grid}
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    """``rmtrisk table``: one row per cell of the outer product of the grid options."""
+    base = Problem.default()
+    grid = grid_axes(args)
+    d_data, spectrum = grid_spectrum(args, base)
+    axes = list(grid)
     shaped = {name: np.reshape(grid[name], [-1 if i == j else 1 for j in range(len(axes))])
               for i, name in enumerate(axes)}
     rows = []
@@ -132,7 +140,7 @@ def cmd_table(args: argparse.Namespace) -> int:
 def cmd_phase(args: argparse.Namespace) -> int:
     """``rmtrisk phase KIND``: the diagram's maps, figure, data and metadata."""
     base = Problem.default()
-    d_data, spectrum = _spectrum(args, base)
+    d_data, spectrum = grid_spectrum(args, base)
     d = d_data or args.d or base.d
     eta = {name: getattr(base, name) if getattr(args, name) is None else getattr(args, name)
            for name in ("eta2_train", "eta2_test")}  # eta2_test = 0 is a valid choice
@@ -335,8 +343,8 @@ def optimum_map(args: argparse.Namespace, d: int, base_spec: dict, scaled: str, 
     return best, risk
 
 
-def _spectrum(args: argparse.Namespace, base: Problem
-              ) -> tuple[int | None, dict[str, list[float]]]:
+def grid_spectrum(args: argparse.Namespace, base: Problem
+                  ) -> tuple[int | None, dict[str, list[float]]]:
     """``(d, spectrum)``: ``d`` and the energies of ``--data`` (``d = None`` without), else the
     spectrum options given, or the default example's per-sample energies (which sum to 0.4096
     at every c)."""

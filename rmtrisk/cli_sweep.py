@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .cli_grids import add_grid_options, grid_values
+from .cli_grids import add_grid_options, grid_axes, grid_spectrum, grid_values
 from .problem import Problem
 from .report.tables import FORMATS, format_table
 from .sweep.executors import make_executor
@@ -27,8 +27,6 @@ from .verification import ResultStore, result_row, verification_grid
 __all__ = ["add_executor_options", "add_sweep_commands", "cmd_show", "cmd_sweep", "cmd_verify",
            "open_executor"]
 
-#: grid options of ``rmtrisk sweep`` in the order of the cells (as ``rmtrisk table``)
-_AXES = ("c", "n", "k", "kappa", "reg", "eta2_train", "eta2_test", "skip")
 #: file suffixes that ``verify --out`` treats as an SQLite store (anything else: JSON lines)
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 _SWEEP_COLUMNS = ["d", "c", "n", "k", "skip", "reg", "eta2_train", "eta2_test", "reps", "seed",
@@ -67,19 +65,9 @@ def open_executor(args: argparse.Namespace):
 
 def _grid_problems(args: argparse.Namespace) -> list[Problem]:
     base = Problem.default()
-    grid: dict[str, list] = {name: getattr(args, name) for name in _AXES
-                             if getattr(args, name) is not None}
-    if not {"c", "n"} & grid.keys():
-        grid["c"] = [base.c]
-    if not {"k", "kappa"} & grid.keys():
-        grid["k"] = [base.k]
-    for name in ("eta2_train", "eta2_test"):
-        grid.setdefault(name, [getattr(base, name)])
-    spectrum = {name: getattr(args, name) for name in ("sv", "energy", "test_energy")
-                if getattr(args, name) is not None}
-    if "sv" not in spectrum and "energy" not in spectrum:
-        spectrum["energy"] = base.energy.tolist()
-    axes = [name for name in _AXES if name in grid]
+    grid = grid_axes(args)
+    _, spectrum = grid_spectrum(args, base)
+    axes = list(grid)
     problems = []
     for d in args.d or [base.d]:
         for values in itertools.product(*(grid[name] for name in axes)):
